@@ -1,0 +1,121 @@
+//! The one bucketing function: which of 100,000 buckets a value falls in for a
+//! salt, as the contract defines it (murmur3 x86 32-bit, seed 0).
+//!
+//! `h = murmur3_x86_32(utf8(salt + value), 0)`, `b = (h * 100000) >> 32`.
+//! Rollouts and the `percent` op both use it, so a user's bucket depends only
+//! on the salt and their own value.
+
+use std::io::{Cursor, Read};
+
+use serde_json::Value;
+
+/// Number of buckets: percentages with three decimals.
+pub const BUCKETS: u32 = 100_000;
+
+/// The bucket (`0..100_000`) of `value` under `salt`.
+pub fn bucket(salt: &str, value: &str) -> u32 {
+    bucket_of_hash(hash(salt, value))
+}
+
+/// `murmur3_x86_32(salt + value, seed 0)`, hashing the concatenation without
+/// building it.
+pub fn hash(salt: &str, value: &str) -> u32 {
+    let mut input = Cursor::new(salt.as_bytes()).chain(Cursor::new(value.as_bytes()));
+    // Reading from in-memory slices cannot fail.
+    murmur3::murmur3_32(&mut input, 0).unwrap_or(0)
+}
+
+/// `(h * 100000) >> 32` in u64 arithmetic.
+pub fn bucket_of_hash(h: u32) -> u32 {
+    ((u64::from(h) * u64::from(BUCKETS)) >> 32) as u32
+}
+
+/// The bucket of an attribute value: strings as they are, numbers and
+/// booleans as their JSON text. `None` for null, lists and objects, which
+/// cannot be bucketed.
+pub fn bucket_value(salt: &str, value: &Value) -> Option<u32> {
+    match value {
+        Value::String(s) => Some(bucket(salt, s)),
+        Value::Bool(b) => Some(bucket(salt, if *b { "true" } else { "false" })),
+        Value::Number(n) => {
+            let mut buf = NumberText::default();
+            use std::fmt::Write;
+            write!(buf, "{n}").ok()?;
+            Some(bucket(salt, buf.as_str()))
+        }
+        Value::Null | Value::Array(_) | Value::Object(_) => None,
+    }
+}
+
+/// A number's JSON text, on the stack (no allocation on the evaluation path).
+struct NumberText {
+    buf: [u8; 40],
+    len: usize,
+}
+
+impl Default for NumberText {
+    fn default() -> Self {
+        NumberText { buf: [0; 40], len: 0 }
+    }
+}
+
+impl NumberText {
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
+    }
+}
+
+impl std::fmt::Write for NumberText {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let end = self.len + s.len();
+        let dest = self.buf.get_mut(self.len..end).ok_or(std::fmt::Error)?;
+        dest.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The contract's test vectors: (salt, value, h, b).
+    const VECTORS: [(&str, &str, u32, u32); 4] = [
+        ("new-checkout", "user-1", 1954156369, 45498),
+        ("new-checkout", "user-2", 986941360, 22979),
+        ("exp-2026", "acme", 4058398245, 94491),
+        ("ab-test", "ユーザー", 470371150, 10951),
+    ];
+
+    #[test]
+    fn contract_vectors() {
+        for (salt, value, h, b) in VECTORS {
+            assert_eq!(hash(salt, value), h, "hash of {salt}{value}");
+            assert_eq!(bucket(salt, value), b, "bucket of {salt}{value}");
+        }
+    }
+
+    #[test]
+    fn number_is_hashed_as_its_json_text() {
+        assert_eq!(bucket_value("new-checkout", &serde_json::json!(12345)), Some(40864));
+        assert_eq!(hash("new-checkout", "12345"), 1755106922);
+    }
+
+    #[test]
+    fn booleans_hash_as_json_text_and_containers_do_not_bucket() {
+        assert_eq!(bucket_value("s", &Value::Bool(true)), Some(bucket("s", "true")));
+        assert_eq!(bucket_value("s", &serde_json::json!([1])), None);
+        assert_eq!(bucket_value("s", &Value::Null), None);
+    }
+
+    #[test]
+    fn floats_hash_as_their_json_text() {
+        assert_eq!(bucket_value("s", &serde_json::json!(1.5)), Some(bucket("s", "1.5")));
+    }
+
+    #[test]
+    fn extremes_stay_in_range() {
+        assert_eq!(bucket_of_hash(0), 0);
+        assert_eq!(bucket_of_hash(u32::MAX), BUCKETS - 1);
+    }
+}

@@ -1,0 +1,340 @@
+//! A valid [`FlagFile`] → [`CompiledFile`], the evaluation-ready form:
+//! environments, flags, variants and segments become indexes; regexes,
+//! versions, timestamps and weights are read once; targets and key lists
+//! become hash sets. Evaluation ([`crate::eval`]) never looks at the model.
+
+use std::collections::{HashMap, HashSet};
+
+use serde_json::Value;
+
+use crate::context::TARGETING_KEY;
+use crate::diagnostic::{Code, Diagnostic};
+use crate::model::{Condition, Flag, FlagFile, Serve};
+use crate::ops::{self, Test};
+use crate::validate::validate;
+
+/// An environment of a [`CompiledFile`], by position in `environments`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct EnvId(pub(crate) usize);
+
+/// A flag of a [`CompiledFile`], by position in `flags`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FlagId(pub(crate) usize);
+
+/// A flags file ready to evaluate. Built only from a file without errors.
+#[derive(Debug, Clone)]
+pub struct CompiledFile {
+    pub(crate) environments: Vec<Box<str>>,
+    pub(crate) flags: Vec<CompiledFlag>,
+    pub(crate) flag_index: HashMap<Box<str>, FlagId>,
+    pub(crate) segments: Vec<CompiledSegment>,
+    pub(crate) warnings: Vec<Diagnostic>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct CompiledFlag {
+    pub(crate) key: Box<str>,
+    pub(crate) stage: Option<Box<str>>,
+    pub(crate) variants: Vec<(Box<str>, Value)>,
+    pub(crate) off: usize,
+    /// By [`EnvId`]; `None` where the flag has no entry (disabled).
+    pub(crate) environments: Vec<Option<FlagEnv>>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct FlagEnv {
+    pub(crate) enabled: bool,
+    pub(crate) prerequisites: Vec<Prerequisite>,
+    /// Targeting key → variant.
+    pub(crate) targets: HashMap<Box<str>, usize>,
+    pub(crate) rules: Vec<CompiledRule>,
+    pub(crate) default: CompiledServe,
+    /// No targets, rules or prerequisites, and a single-variant default: `STATIC`.
+    pub(crate) is_static: bool,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Prerequisite {
+    pub(crate) flag: FlagId,
+    pub(crate) variants: Vec<usize>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct CompiledRule {
+    pub(crate) id: Box<str>,
+    pub(crate) segment: Option<usize>,
+    pub(crate) condition: Option<Cond>,
+    pub(crate) serve: CompiledServe,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum CompiledServe {
+    Variant(usize),
+    Rollout(RolloutServe),
+}
+
+/// A rollout ready to bucket: each variant's exclusive upper bucket bound.
+#[derive(Debug, Clone)]
+pub(crate) struct RolloutServe {
+    /// `(end, variant)`: buckets below `end` (and at or above the previous end).
+    pub(crate) ranges: Vec<(u32, usize)>,
+    /// A variant with weight 100, served without hashing.
+    pub(crate) certain: Option<usize>,
+    pub(crate) bucket_by: Box<str>,
+    pub(crate) salt: Box<str>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Cond {
+    All(Vec<Cond>),
+    Any(Vec<Cond>),
+    None(Vec<Cond>),
+    Segment(usize),
+    Leaf(CompiledLeaf),
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct CompiledLeaf {
+    pub(crate) attribute: Box<str>,
+    pub(crate) test: Test,
+    pub(crate) kind: LeafKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LeafKind {
+    Positive,
+    Negated,
+    Exists,
+    NotExists,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct CompiledSegment {
+    pub(crate) key: Box<str>,
+    pub(crate) included: HashSet<Box<str>>,
+    pub(crate) excluded: HashSet<Box<str>>,
+    pub(crate) condition: Option<Cond>,
+}
+
+/// Validate `file` and, when it has no errors, compile it. On failure, every
+/// diagnostic (errors and warnings) is returned.
+pub fn compile(file: &FlagFile) -> Result<CompiledFile, Vec<Diagnostic>> {
+    let diagnostics = validate(file);
+    if diagnostics.iter().any(Diagnostic::is_error) {
+        return Err(diagnostics);
+    }
+    Compiler::new(file).file(diagnostics).map_err(|d| vec![d])
+}
+
+/// Lookups a valid file guarantees; a failure here is a bug in validation,
+/// reported as an error rather than a panic.
+struct Compiler<'f> {
+    file: &'f FlagFile,
+    flag_index: HashMap<&'f str, usize>,
+    segment_index: HashMap<&'f str, usize>,
+}
+
+type Compiled<T> = Result<T, Diagnostic>;
+
+fn internal(what: &str) -> Diagnostic {
+    Diagnostic::error(Code::Internal, "", format!("internal error: {what} passed validation but cannot be compiled"))
+}
+
+impl<'f> Compiler<'f> {
+    fn new(file: &'f FlagFile) -> Self {
+        let flag_index = file.flags.keys().enumerate().map(|(i, k)| (k.as_str(), i)).collect();
+        let segment_index = file.segments.iter().flatten().enumerate().map(|(i, (k, _))| (k.as_str(), i)).collect();
+        Compiler { file, flag_index, segment_index }
+    }
+
+    fn file(&self, warnings: Vec<Diagnostic>) -> Compiled<CompiledFile> {
+        let segments = self
+            .file
+            .segments
+            .iter()
+            .flatten()
+            .map(|(key, s)| {
+                Ok(CompiledSegment {
+                    key: key.as_str().into(),
+                    included: s.included.iter().flatten().map(|k| k.as_str().into()).collect(),
+                    excluded: s.excluded.iter().flatten().map(|k| k.as_str().into()).collect(),
+                    condition: s.matches.as_ref().map(|c| self.condition(c, key)).transpose()?,
+                })
+            })
+            .collect::<Compiled<_>>()?;
+        let flags = self.file.flags.iter().map(|(key, flag)| self.flag(key, flag)).collect::<Compiled<_>>()?;
+        let flag_index = self.file.flags.keys().enumerate().map(|(i, k)| (k.as_str().into(), FlagId(i))).collect();
+        Ok(CompiledFile {
+            environments: self.file.environments.iter().map(|e| e.as_str().into()).collect(),
+            flags,
+            flag_index,
+            segments,
+            warnings,
+        })
+    }
+
+    fn flag(&self, key: &str, flag: &Flag) -> Compiled<CompiledFlag> {
+        let variant = |name: &str| flag.variants.get_index_of(name).ok_or_else(|| internal("a variant reference"));
+        let mut environments = Vec::with_capacity(self.file.environments.len());
+        for env in &self.file.environments {
+            let Some(fe) = flag.environments.get(env) else {
+                environments.push(None);
+                continue;
+            };
+            let prerequisites = fe
+                .prerequisites
+                .iter()
+                .flatten()
+                .map(|p| {
+                    let id = *self.flag_index.get(p.flag.as_str()).ok_or_else(|| internal("a prerequisite"))?;
+                    let other = &self.file.flags[id];
+                    let variants = p
+                        .variants
+                        .iter()
+                        .map(|v| other.variants.get_index_of(v).ok_or_else(|| internal("a prerequisite variant")))
+                        .collect::<Compiled<_>>()?;
+                    Ok(Prerequisite { flag: FlagId(id), variants })
+                })
+                .collect::<Compiled<Vec<_>>>()?;
+            let mut targets = HashMap::new();
+            for (v, keys) in fe.targets.iter().flatten() {
+                let v = variant(v)?;
+                targets.extend(keys.iter().map(|k| (k.as_str().into(), v)));
+            }
+            let rules = fe
+                .rules
+                .iter()
+                .flatten()
+                .map(|r| {
+                    Ok(CompiledRule {
+                        id: r.id.as_str().into(),
+                        segment: r.segment.as_deref().map(|s| self.segment(s)).transpose()?,
+                        condition: r.matches.as_ref().map(|c| self.condition(c, key)).transpose()?,
+                        serve: self.serve(&r.serve, key, &variant)?,
+                    })
+                })
+                .collect::<Compiled<Vec<_>>>()?;
+            let default = self.serve(&fe.default, key, &variant)?;
+            let is_static = targets.is_empty()
+                && rules.is_empty()
+                && prerequisites.is_empty()
+                && matches!(fe.default, Serve::Variant(_));
+            environments.push(Some(FlagEnv { enabled: fe.enabled, prerequisites, targets, rules, default, is_static }));
+        }
+        Ok(CompiledFlag {
+            key: key.into(),
+            stage: flag.stage.as_deref().map(Into::into),
+            variants: flag.variants.iter().map(|(k, v)| (k.as_str().into(), v.clone())).collect(),
+            off: variant(&flag.off)?,
+            environments,
+        })
+    }
+
+    fn serve(
+        &self,
+        serve: &Serve,
+        flag_key: &str,
+        variant: &dyn Fn(&str) -> Compiled<usize>,
+    ) -> Compiled<CompiledServe> {
+        Ok(match serve {
+            Serve::Variant(v) => CompiledServe::Variant(variant(v)?),
+            Serve::Rollout(r) => {
+                let mut end = 0;
+                let mut ranges = Vec::with_capacity(r.entries.len());
+                let mut certain = None;
+                for e in &r.entries {
+                    let milli = ops::milli_percent(&e.weight).map_err(|_| internal("a weight"))?;
+                    let v = variant(&e.variant)?;
+                    if milli == 100_000 {
+                        certain = Some(v);
+                    }
+                    end += milli;
+                    ranges.push((end, v));
+                }
+                CompiledServe::Rollout(RolloutServe {
+                    ranges,
+                    certain,
+                    bucket_by: r.bucket_by.as_deref().unwrap_or(TARGETING_KEY).into(),
+                    salt: r.salt.as_deref().unwrap_or(flag_key).into(),
+                })
+            }
+        })
+    }
+
+    fn segment(&self, key: &str) -> Compiled<usize> {
+        self.segment_index.get(key).copied().ok_or_else(|| internal("a segment reference"))
+    }
+
+    fn condition(&self, c: &Condition, salt: &str) -> Compiled<Cond> {
+        let children = |cs: &[Condition]| cs.iter().map(|c| self.condition(c, salt)).collect::<Compiled<Vec<_>>>();
+        Ok(match c {
+            Condition::All(cs) => Cond::All(children(cs)?),
+            Condition::Any(cs) => Cond::Any(children(cs)?),
+            Condition::None(cs) => Cond::None(children(cs)?),
+            Condition::Segment(s) => Cond::Segment(self.segment(s)?),
+            Condition::Leaf(leaf) => {
+                use crate::model::Op;
+                let test = ops::compile_test(leaf.op, &leaf.values, salt).map_err(|_| internal("a leaf"))?;
+                let kind = match leaf.op {
+                    Op::NotIn | Op::NotContains => LeafKind::Negated,
+                    Op::Exists => LeafKind::Exists,
+                    Op::NotExists => LeafKind::NotExists,
+                    _ => LeafKind::Positive,
+                };
+                Cond::Leaf(CompiledLeaf { attribute: leaf.attribute.as_str().into(), test, kind })
+            }
+        })
+    }
+}
+
+impl CompiledFile {
+    /// The warnings found while validating the file (it had no errors).
+    pub fn warnings(&self) -> &[Diagnostic] {
+        &self.warnings
+    }
+
+    /// The environment with this key.
+    pub fn environment(&self, key: &str) -> Option<EnvId> {
+        self.environments.iter().position(|e| &**e == key).map(EnvId)
+    }
+
+    /// The file's first environment, served when none is named.
+    pub fn first_environment(&self) -> EnvId {
+        EnvId(0)
+    }
+
+    /// The key of an environment.
+    pub fn environment_key(&self, env: EnvId) -> &str {
+        self.environments.get(env.0).map_or("", |e| e)
+    }
+
+    /// The environments' keys, in file order.
+    pub fn environment_keys(&self) -> impl ExactSizeIterator<Item = &str> {
+        self.environments.iter().map(|e| &**e)
+    }
+
+    /// The flag with this key.
+    pub fn flag(&self, key: &str) -> Option<FlagId> {
+        self.flag_index.get(key).copied()
+    }
+
+    /// Every flag, in file order.
+    pub fn flag_ids(&self) -> impl ExactSizeIterator<Item = FlagId> {
+        (0..self.flags.len()).map(FlagId)
+    }
+
+    /// The key of a flag.
+    pub fn flag_key(&self, flag: FlagId) -> &str {
+        self.flags.get(flag.0).map_or("", |f| &f.key)
+    }
+
+    /// How many flags the file has.
+    pub fn flag_count(&self) -> usize {
+        self.flags.len()
+    }
+
+    /// How many segments the file has.
+    pub fn segment_count(&self) -> usize {
+        self.segments.len()
+    }
+}

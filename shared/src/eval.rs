@@ -1,0 +1,358 @@
+//! Evaluation of one flag for one context in one environment, in exactly the
+//! contract's order: unknown flag, disabled, prerequisites, individual
+//! targets, rules (first match wins), default. Optionally with a trace of why
+//! each earlier step did not decide, for the editor's "try a user" panel.
+
+use serde::Serialize;
+use serde_json::Value;
+use thiserror::Error;
+
+use crate::bucket;
+use crate::compile::{CompiledFile, CompiledServe, Cond, EnvId, FlagId, LeafKind, RolloutServe};
+use crate::context::Context;
+
+/// Why a variant was served: OpenFeature's resolution reasons.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Reason {
+    /// The flag serves one variant to everyone in this environment.
+    Static,
+    /// An individual target or a rule with a single variant decided.
+    TargetingMatch,
+    /// A percentage rollout decided.
+    Split,
+    /// The default decided (the environment has targeting that did not match).
+    Default,
+    /// The flag is off here, or a prerequisite was not met.
+    Disabled,
+}
+
+impl Reason {
+    /// OpenFeature's name for the reason, e.g. `TARGETING_MATCH`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::Static => "STATIC",
+            Reason::TargetingMatch => "TARGETING_MATCH",
+            Reason::Split => "SPLIT",
+            Reason::Default => "DEFAULT",
+            Reason::Disabled => "DISABLED",
+        }
+    }
+}
+
+/// A successful evaluation: what was served and why. Borrows from the file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evaluation<'f> {
+    /// The flag's key.
+    pub flag: &'f str,
+    /// The served variant's key.
+    pub variant: &'f str,
+    /// The served variant's value, as written in the file.
+    pub value: &'f Value,
+    /// Why.
+    pub reason: Reason,
+    /// The id of the rule that decided, when one did.
+    pub rule_id: Option<&'f str>,
+    /// The flag's stage, when set.
+    pub stage: Option<&'f str>,
+    /// The prerequisite flag that was not met, when that disabled the flag.
+    pub failed_prerequisite: Option<&'f str>,
+}
+
+/// Why a flag could not be evaluated: the contract's error codes.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum EvalError {
+    /// The file has no flag with this key.
+    #[error("flag `{0}` is not in the flags file")]
+    FlagNotFound(String),
+    /// The default is a rollout and the context lacks the value to bucket by.
+    #[error("the default rollout buckets by `{attribute}`, which the context does not have")]
+    TargetingKeyMissing {
+        /// The `bucket_by` attribute path.
+        attribute: String,
+    },
+}
+
+impl EvalError {
+    /// OpenFeature's error code, e.g. `FLAG_NOT_FOUND`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            EvalError::FlagNotFound(_) => "FLAG_NOT_FOUND",
+            EvalError::TargetingKeyMissing { .. } => "TARGETING_KEY_MISSING",
+        }
+    }
+}
+
+/// One step of an evaluation, for people: what was looked at and what it gave.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "step", rename_all = "snake_case")]
+pub enum Step<'f> {
+    /// The flag has no entry for the environment: off.
+    NoEnvironmentEntry {
+        /// The environment.
+        environment: &'f str,
+    },
+    /// The kill switch is off.
+    Disabled,
+    /// A prerequisite flag served one of the wanted variants.
+    PrerequisiteMet {
+        /// The prerequisite flag.
+        flag: &'f str,
+        /// What it served.
+        variant: &'f str,
+    },
+    /// A prerequisite flag did not serve one of the wanted variants.
+    PrerequisiteNotMet {
+        /// The prerequisite flag.
+        flag: &'f str,
+        /// What it served, if it could be evaluated.
+        variant: Option<&'f str>,
+    },
+    /// The targeting key is not among the individual targets.
+    NotTargeted,
+    /// The targeting key is an individual target.
+    Targeted {
+        /// The variant it is targeted with.
+        variant: &'f str,
+    },
+    /// A rule's segment does not hold.
+    NotInSegment {
+        /// The rule.
+        rule: &'f str,
+        /// Its segment.
+        segment: &'f str,
+    },
+    /// A rule's condition does not hold.
+    ConditionFalse {
+        /// The rule.
+        rule: &'f str,
+    },
+    /// A rule's rollout needs an attribute the context lacks.
+    BucketValueMissing {
+        /// The rule.
+        rule: &'f str,
+        /// The `bucket_by` attribute.
+        attribute: &'f str,
+    },
+    /// A rule matched and decided.
+    RuleMatched {
+        /// The rule.
+        rule: &'f str,
+    },
+    /// No rule matched: the default decided.
+    Default,
+}
+
+impl std::fmt::Display for Step<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Step::NoEnvironmentEntry { environment } => {
+                write!(f, "the flag has no settings for `{environment}`, so it is off there")
+            }
+            Step::Disabled => write!(f, "the flag is disabled (kill switch off)"),
+            Step::PrerequisiteMet { flag, variant } => write!(f, "prerequisite `{flag}` is met (serves `{variant}`)"),
+            Step::PrerequisiteNotMet { flag, variant: Some(v) } => {
+                write!(f, "prerequisite `{flag}` is not met (serves `{v}`)")
+            }
+            Step::PrerequisiteNotMet { flag, variant: None } => {
+                write!(f, "prerequisite `{flag}` is not met (it could not be evaluated)")
+            }
+            Step::NotTargeted => write!(f, "the targeting key is not an individual target"),
+            Step::Targeted { variant } => write!(f, "the targeting key is an individual target for `{variant}`"),
+            Step::NotInSegment { rule, segment } => write!(f, "rule `{rule}`: not in segment `{segment}`"),
+            Step::ConditionFalse { rule } => write!(f, "rule `{rule}`: its condition does not hold"),
+            Step::BucketValueMissing { rule, attribute } => {
+                write!(f, "rule `{rule}`: the context has no `{attribute}` to bucket by")
+            }
+            Step::RuleMatched { rule } => write!(f, "rule `{rule}` matches"),
+            Step::Default => write!(f, "no rule matched: the default serves"),
+        }
+    }
+}
+
+/// Where evaluation reports its steps: nowhere (the fast path) or a list.
+trait Trace<'f> {
+    fn step(&mut self, step: impl FnOnce() -> Step<'f>);
+}
+
+impl<'f> Trace<'f> for () {
+    #[inline(always)]
+    fn step(&mut self, _: impl FnOnce() -> Step<'f>) {}
+}
+
+impl<'f> Trace<'f> for Vec<Step<'f>> {
+    fn step(&mut self, step: impl FnOnce() -> Step<'f>) {
+        self.push(step());
+    }
+}
+
+/// The result of evaluating one flag.
+pub type EvalResult<'f> = Result<Evaluation<'f>, EvalError>;
+
+impl CompiledFile {
+    /// Evaluate flag `key` for `context` in `env`.
+    pub fn evaluate(&self, key: &str, env: EnvId, context: &Context) -> EvalResult<'_> {
+        let id = self.flag(key).ok_or_else(|| EvalError::FlagNotFound(key.to_owned()))?;
+        self.evaluate_id(id, env, context)
+    }
+
+    /// Evaluate a flag by id (see [`CompiledFile::flag_ids`]).
+    pub fn evaluate_id(&self, id: FlagId, env: EnvId, context: &Context) -> EvalResult<'_> {
+        self.run(id, env, context, &mut ())
+    }
+
+    /// Evaluate, and say step by step why.
+    pub fn explain(&self, key: &str, env: EnvId, context: &Context) -> (EvalResult<'_>, Vec<Step<'_>>) {
+        let mut steps = Vec::new();
+        let result = match self.flag(key) {
+            Some(id) => self.run(id, env, context, &mut steps),
+            None => Err(EvalError::FlagNotFound(key.to_owned())),
+        };
+        (result, steps)
+    }
+
+    /// Every flag, in file order, for one context.
+    pub fn evaluate_all<'a>(
+        &'a self,
+        env: EnvId,
+        context: &'a Context,
+    ) -> impl Iterator<Item = (&'a str, EvalResult<'a>)> + 'a {
+        self.flags.iter().enumerate().map(move |(i, f)| (&*f.key, self.evaluate_id(FlagId(i), env, context)))
+    }
+
+    /// Whether `context` is in segment `key` (for the editor's counts).
+    pub fn in_segment(&self, key: &str, context: &Context) -> Option<bool> {
+        let i = self.segments.iter().position(|s| &*s.key == key)?;
+        Some(self.segment_holds(i, context))
+    }
+
+    fn run<'f>(&'f self, id: FlagId, env: EnvId, ctx: &Context, trace: &mut impl Trace<'f>) -> EvalResult<'f> {
+        let flag = self.flags.get(id.0).ok_or_else(|| EvalError::FlagNotFound(String::new()))?;
+        let served = |variant: usize, reason, rule_id| Evaluation {
+            flag: &flag.key,
+            variant: &flag.variants[variant].0,
+            value: &flag.variants[variant].1,
+            reason,
+            rule_id,
+            stage: flag.stage.as_deref(),
+            failed_prerequisite: None,
+        };
+
+        // 2. No entry, or the kill switch.
+        let Some(Some(fe)) = flag.environments.get(env.0) else {
+            trace.step(|| Step::NoEnvironmentEntry { environment: self.environment_key(env) });
+            return Ok(served(flag.off, Reason::Disabled, None));
+        };
+        if !fe.enabled {
+            trace.step(|| Step::Disabled);
+            return Ok(served(flag.off, Reason::Disabled, None));
+        }
+
+        // 3. Prerequisites.
+        for pre in &fe.prerequisites {
+            let other = &self.flags[pre.flag.0];
+            let got = self.run(pre.flag, env, ctx, &mut ()).ok().map(|e| e.variant);
+            let met = got.is_some_and(|v| pre.variants.iter().any(|i| &*other.variants[*i].0 == v));
+            if met {
+                trace.step(|| Step::PrerequisiteMet { flag: &other.key, variant: got.unwrap_or_default() });
+            } else {
+                trace.step(|| Step::PrerequisiteNotMet { flag: &other.key, variant: got });
+                return Ok(Evaluation {
+                    failed_prerequisite: Some(&other.key),
+                    ..served(flag.off, Reason::Disabled, None)
+                });
+            }
+        }
+
+        // 4. Individual targets.
+        if !fe.targets.is_empty() {
+            if let Some(&v) = ctx.targeting_key().and_then(|k| fe.targets.get(k)) {
+                trace.step(|| Step::Targeted { variant: &flag.variants[v].0 });
+                return Ok(served(v, Reason::TargetingMatch, None));
+            }
+            trace.step(|| Step::NotTargeted);
+        }
+
+        // 5. Rules, first match wins.
+        for rule in &fe.rules {
+            if let Some(s) = rule.segment
+                && !self.segment_holds(s, ctx)
+            {
+                trace.step(|| Step::NotInSegment { rule: &rule.id, segment: &self.segments[s].key });
+                continue;
+            }
+            if let Some(c) = &rule.condition
+                && !self.holds(c, ctx)
+            {
+                trace.step(|| Step::ConditionFalse { rule: &rule.id });
+                continue;
+            }
+            match &rule.serve {
+                CompiledServe::Variant(v) => {
+                    trace.step(|| Step::RuleMatched { rule: &rule.id });
+                    return Ok(served(*v, Reason::TargetingMatch, Some(&rule.id)));
+                }
+                CompiledServe::Rollout(r) => match pick(r, ctx) {
+                    Some(v) => {
+                        trace.step(|| Step::RuleMatched { rule: &rule.id });
+                        return Ok(served(v, Reason::Split, Some(&rule.id)));
+                    }
+                    None => trace.step(|| Step::BucketValueMissing { rule: &rule.id, attribute: &r.bucket_by }),
+                },
+            }
+        }
+
+        // 6. Default.
+        trace.step(|| Step::Default);
+        match &fe.default {
+            CompiledServe::Variant(v) => {
+                Ok(served(*v, if fe.is_static { Reason::Static } else { Reason::Default }, None))
+            }
+            CompiledServe::Rollout(r) => match pick(r, ctx) {
+                Some(v) => Ok(served(v, Reason::Split, None)),
+                None => Err(EvalError::TargetingKeyMissing { attribute: r.bucket_by.to_string() }),
+            },
+        }
+    }
+
+    fn segment_holds(&self, i: usize, ctx: &Context) -> bool {
+        let s = &self.segments[i];
+        if let Some(key) = ctx.targeting_key() {
+            if s.excluded.contains(key) {
+                return false;
+            }
+            if s.included.contains(key) {
+                return true;
+            }
+        }
+        s.condition.as_ref().is_some_and(|c| self.holds(c, ctx))
+    }
+
+    fn holds(&self, c: &Cond, ctx: &Context) -> bool {
+        match c {
+            Cond::All(cs) => cs.iter().all(|c| self.holds(c, ctx)),
+            Cond::Any(cs) => cs.iter().any(|c| self.holds(c, ctx)),
+            Cond::None(cs) => !cs.iter().any(|c| self.holds(c, ctx)),
+            Cond::Segment(s) => self.segment_holds(*s, ctx),
+            Cond::Leaf(leaf) => {
+                let value = ctx.lookup(&leaf.attribute);
+                match leaf.kind {
+                    LeafKind::Exists => value.is_some(),
+                    LeafKind::NotExists => value.is_none(),
+                    LeafKind::Positive => value.and_then(|v| leaf.test.check(v)) == Some(true),
+                    LeafKind::Negated => value.and_then(|v| leaf.test.check(v)) == Some(false),
+                }
+            }
+        }
+    }
+}
+
+/// The variant a rollout gives this context, or `None` when the value to
+/// bucket by is missing (or a list, object or null).
+fn pick(r: &RolloutServe, ctx: &Context) -> Option<usize> {
+    if let Some(v) = r.certain {
+        return Some(v);
+    }
+    let b = bucket::bucket_value(&r.salt, ctx.lookup(&r.bucket_by)?)?;
+    r.ranges.iter().find(|(end, _)| b < *end).map(|(_, v)| *v)
+}

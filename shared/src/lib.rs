@@ -1,0 +1,70 @@
+//! `burgee-rules`: the one crate that reads, checks, evaluates and writes
+//! Burgee flags files, used by both the sidecar and the editor so that an
+//! editor preview is exactly what the sidecar serves.
+//!
+//! **Pure**: no I/O, no threads, no clock. Callers own files, sockets and time.
+//!
+//! The path of a file: text → [`parse::parse`] → [`model::FlagFile`] (what the
+//! editor edits) → [`validate::validate`] (errors and warnings with JSON
+//! pointers) → [`compile::compile`] → [`CompiledFile`] (evaluation-ready) →
+//! [`CompiledFile::evaluate`]. [`serialize::to_string`] writes a model back
+//! in canonical form. [`load`] does text → compiled in one call.
+//!
+//! ```
+//! use burgee_rules::{Context, load};
+//! let file = load(r#"{"version": 1, "environments": ["production"], "flags": {
+//!   "dark-mode": {"variants": {"on": true, "off": false}, "off": "off",
+//!     "environments": {"production": {"enabled": true, "default": {"variant": "on"}}}}}}"#).unwrap();
+//! let env = file.compiled.environment("production").unwrap();
+//! let result = file.compiled.evaluate("dark-mode", env, &Context::with_key("user-1")).unwrap();
+//! assert_eq!((result.variant, result.reason.as_str()), ("on", "STATIC"));
+//! ```
+
+pub mod bucket;
+pub mod compile;
+pub mod context;
+pub mod diagnostic;
+pub mod eval;
+pub mod model;
+mod ops;
+pub mod parse;
+pub mod schema;
+pub mod serialize;
+pub mod validate;
+
+pub use compile::{CompiledFile, EnvId, FlagId};
+pub use context::{Context, ContextError};
+pub use diagnostic::{Code, Diagnostic, Location, Severity};
+pub use eval::{EvalError, EvalResult, Evaluation, Reason, Step};
+pub use model::FlagFile;
+
+/// A file that passed every check: its model and its compiled form.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// The file as written (for editing and writing back).
+    pub file: FlagFile,
+    /// The file ready to evaluate; its warnings are in [`CompiledFile::warnings`].
+    pub compiled: CompiledFile,
+}
+
+/// A file that was rejected, with every problem found.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("the flags file has {} error(s); first: {}", self.errors().count(), self.errors().next().map(ToString::to_string).unwrap_or_default())]
+pub struct Rejected {
+    /// Every error, and the warnings found alongside them.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Rejected {
+    /// Just the errors.
+    pub fn errors(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.diagnostics.iter().filter(|d| d.is_error())
+    }
+}
+
+/// Parse, validate and compile a flags file's text.
+pub fn load(text: &str) -> Result<Loaded, Rejected> {
+    let file = parse::parse(text).map_err(|diagnostics| Rejected { diagnostics })?;
+    let compiled = compile::compile(&file).map_err(|diagnostics| Rejected { diagnostics })?;
+    Ok(Loaded { file, compiled })
+}

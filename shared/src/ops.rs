@@ -1,0 +1,456 @@
+//! Each condition op: how its `values` are read at load time (regexes
+//! compiled, versions and timestamps parsed) and how it tests an attribute at
+//! evaluation time, with no parsing of the file's values then.
+
+use std::cmp::Ordering;
+use std::collections::HashSet;
+
+use regex::Regex;
+use semver::Version;
+use serde_json::{Number, Value};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::bucket;
+use crate::diagnostic::Code;
+use crate::model::Op;
+
+/// A leaf's op with its values ready to test.
+#[derive(Debug, Clone)]
+pub(crate) enum Test {
+    /// `in`, and `not_in` when negated.
+    Equals(ValueSet),
+    /// `contains`: substrings, or list elements.
+    Contains {
+        substrings: Vec<Box<str>>,
+        elements: ValueSet,
+    },
+    StartsWith(Vec<Box<str>>),
+    EndsWith(Vec<Box<str>>),
+    Matches(Vec<Regex>),
+    Number(Cmp, Vec<f64>),
+    Semver(Cmp, Vec<Version>),
+    /// Unix time in nanoseconds.
+    Time(Cmp, Vec<i128>),
+    Exists,
+    /// Bucket thresholds in thousandths of a percent.
+    Percent {
+        salt: Box<str>,
+        below: Vec<u32>,
+    },
+}
+
+/// A comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Cmp {
+    Eq,
+    Lt,
+    Lte,
+    Gt,
+    Gte,
+}
+
+impl Cmp {
+    fn holds(self, o: Ordering) -> bool {
+        match self {
+            Cmp::Eq => o == Ordering::Equal,
+            Cmp::Lt => o == Ordering::Less,
+            Cmp::Lte => o != Ordering::Greater,
+            Cmp::Gt => o == Ordering::Greater,
+            Cmp::Gte => o != Ordering::Less,
+        }
+    }
+}
+
+/// A set of JSON values for equality tests; numbers compare by value.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ValueSet {
+    strings: HashSet<Box<str>>,
+    numbers: Vec<f64>,
+    bools: [bool; 2],
+    others: Vec<Value>,
+}
+
+impl ValueSet {
+    fn insert(&mut self, v: &Value) {
+        match v {
+            Value::String(s) => {
+                self.strings.insert(s.as_str().into());
+            }
+            Value::Number(n) => self.numbers.push(number(n)),
+            Value::Bool(b) => self.bools[usize::from(*b)] = true,
+            other => self.others.push(other.clone()),
+        }
+    }
+
+    pub(crate) fn contains(&self, v: &Value) -> bool {
+        match v {
+            Value::String(s) => self.strings.contains(s.as_str()),
+            Value::Number(n) => {
+                let x = number(n);
+                self.numbers.contains(&x)
+            }
+            Value::Bool(b) => self.bools[usize::from(*b)],
+            other => self.others.contains(other),
+        }
+    }
+}
+
+fn number(n: &Number) -> f64 {
+    n.as_f64().unwrap_or(f64::NAN)
+}
+
+/// A problem with one of a leaf's values: which one, what kind, what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ValueProblem {
+    /// Index in `values`, or `None` for the list as a whole.
+    pub index: Option<usize>,
+    pub code: Code,
+    pub message: String,
+}
+
+fn problem(index: usize, code: Code, message: String) -> ValueProblem {
+    ValueProblem { index: Some(index), code, message }
+}
+
+/// Read a leaf's values for its op. `salt` is the key of the segment or flag
+/// holding the leaf (used by `percent`). All problems are returned.
+pub(crate) fn compile_test(op: Op, values: &[Value], salt: &str) -> Result<Test, Vec<ValueProblem>> {
+    let mut problems = Vec::new();
+    if matches!(op, Op::Exists | Op::NotExists) {
+        if !values.is_empty() {
+            problems.push(ValueProblem {
+                index: None,
+                code: Code::InvalidValue,
+                message: format!("`{op}` takes no values: write \"values\": []"),
+            });
+        }
+        return if problems.is_empty() { Ok(Test::Exists) } else { Err(problems) };
+    }
+    if values.is_empty() {
+        return Err(vec![ValueProblem {
+            index: None,
+            code: Code::InvalidValue,
+            message: format!("`{op}` needs at least one value"),
+        }]);
+    }
+
+    let strings = |problems: &mut Vec<ValueProblem>| -> Vec<Box<str>> {
+        let mut out = Vec::new();
+        for (i, v) in values.iter().enumerate() {
+            match v {
+                Value::String(s) => out.push(s.as_str().into()),
+                other => problems.push(problem(
+                    i,
+                    Code::InvalidValue,
+                    format!("`{op}` compares strings, found {}", crate::parse::kind_of(other)),
+                )),
+            }
+        }
+        out
+    };
+
+    let test = match op {
+        Op::In | Op::NotIn => {
+            let mut set = ValueSet::default();
+            values.iter().for_each(|v| set.insert(v));
+            Test::Equals(set)
+        }
+        Op::Contains | Op::NotContains => {
+            let mut elements = ValueSet::default();
+            let mut substrings = Vec::new();
+            for (i, v) in values.iter().enumerate() {
+                match v {
+                    Value::String(s) => substrings.push(s.as_str().into()),
+                    Value::Number(_) | Value::Bool(_) => {}
+                    other => problems.push(problem(
+                        i,
+                        Code::InvalidValue,
+                        format!("`{op}` takes strings, numbers or booleans, found {}", crate::parse::kind_of(other)),
+                    )),
+                }
+                elements.insert(v);
+            }
+            Test::Contains { substrings, elements }
+        }
+        Op::StartsWith => Test::StartsWith(strings(&mut problems)),
+        Op::EndsWith => Test::EndsWith(strings(&mut problems)),
+        Op::Matches => {
+            let mut regexes = Vec::new();
+            for (i, v) in values.iter().enumerate() {
+                match v {
+                    Value::String(s) => match regex::RegexBuilder::new(s).size_limit(1 << 20).build() {
+                        Ok(r) => regexes.push(r),
+                        Err(e) => problems.push(problem(
+                            i,
+                            Code::InvalidRegex,
+                            format!("not a valid regular expression: {}", one_line(&e.to_string())),
+                        )),
+                    },
+                    other => problems.push(problem(
+                        i,
+                        Code::InvalidValue,
+                        format!(
+                            "`matches` takes regular expressions as strings, found {}",
+                            crate::parse::kind_of(other)
+                        ),
+                    )),
+                }
+            }
+            Test::Matches(regexes)
+        }
+        Op::Lt | Op::Lte | Op::Gt | Op::Gte => {
+            let mut numbers = Vec::new();
+            for (i, v) in values.iter().enumerate() {
+                match v {
+                    Value::Number(n) => numbers.push(number(n)),
+                    other => problems.push(problem(
+                        i,
+                        Code::InvalidValue,
+                        format!("`{op}` compares numbers, found {}", crate::parse::kind_of(other)),
+                    )),
+                }
+            }
+            Test::Number(cmp_of(op), numbers)
+        }
+        Op::SemverEq | Op::SemverLt | Op::SemverLte | Op::SemverGt | Op::SemverGte => {
+            let mut versions = Vec::new();
+            for (i, v) in values.iter().enumerate() {
+                match v.as_str().map(parse_version) {
+                    Some(Some(ver)) => versions.push(ver),
+                    Some(None) => problems.push(problem(
+                        i,
+                        Code::InvalidSemver,
+                        format!("{v} is not a semantic version (like \"1.2.3\", \"v2\" or \"1.4.0-beta.1\")"),
+                    )),
+                    None => problems.push(problem(
+                        i,
+                        Code::InvalidValue,
+                        format!("`{op}` compares versions written as strings, found {}", crate::parse::kind_of(v)),
+                    )),
+                }
+            }
+            Test::Semver(cmp_of(op), versions)
+        }
+        Op::Before | Op::After => {
+            let mut times = Vec::new();
+            for (i, v) in values.iter().enumerate() {
+                match parse_time(v) {
+                    Some(t) => times.push(t),
+                    None => problems.push(problem(
+                        i,
+                        Code::InvalidTimestamp,
+                        format!(
+                            "{v} is not a timestamp: use RFC 3339 (\"2026-12-01T00:00:00Z\") or a number of Unix seconds"
+                        ),
+                    )),
+                }
+            }
+            Test::Time(if op == Op::Before { Cmp::Lt } else { Cmp::Gt }, times)
+        }
+        Op::Percent => {
+            let mut below = Vec::new();
+            for (i, v) in values.iter().enumerate() {
+                match v.as_number().map(milli_percent) {
+                    Some(Ok(m)) => below.push(m),
+                    Some(Err(why)) => problems.push(problem(i, Code::InvalidValue, why)),
+                    None => problems.push(problem(
+                        i,
+                        Code::InvalidValue,
+                        format!("`percent` takes a percentage as a number, found {}", crate::parse::kind_of(v)),
+                    )),
+                }
+            }
+            Test::Percent { salt: salt.into(), below }
+        }
+        Op::Exists | Op::NotExists => Test::Exists,
+    };
+    if problems.is_empty() { Ok(test) } else { Err(problems) }
+}
+
+fn cmp_of(op: Op) -> Cmp {
+    match op {
+        Op::Lt | Op::SemverLt => Cmp::Lt,
+        Op::Lte | Op::SemverLte => Cmp::Lte,
+        Op::Gt | Op::SemverGt => Cmp::Gt,
+        Op::Gte | Op::SemverGte => Cmp::Gte,
+        _ => Cmp::Eq,
+    }
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A percentage (0 to 100, at most 3 decimals) in thousandths of a percent.
+pub(crate) fn milli_percent(n: &Number) -> Result<u32, String> {
+    let x = number(n);
+    if !(0.0..=100.0).contains(&x) {
+        return Err(format!("{n} is not a percentage between 0 and 100"));
+    }
+    let milli = x * 1000.0;
+    let rounded = milli.round();
+    if (milli - rounded).abs() > 1e-6 {
+        return Err(format!("{n} has more than 3 decimals (the finest step is 0.001 %)"));
+    }
+    Ok(rounded as u32)
+}
+
+/// A version, leniently: a leading `v`, and `1` or `1.2` for `1.0.0` / `1.2.0`.
+pub(crate) fn parse_version(text: &str) -> Option<Version> {
+    let text = text.strip_prefix(['v', 'V']).unwrap_or(text);
+    let core_end = text.find(['-', '+']).unwrap_or(text.len());
+    let (core, rest) = text.split_at(core_end);
+    let parts = core.split('.').count();
+    let padded;
+    let full = match parts {
+        1 => {
+            padded = format!("{core}.0.0{rest}");
+            &padded
+        }
+        2 => {
+            padded = format!("{core}.0{rest}");
+            &padded
+        }
+        _ => text,
+    };
+    Version::parse(full).ok()
+}
+
+/// SemVer precedence: build metadata does not count.
+fn version_order(a: &Version, b: &Version) -> Ordering {
+    (a.major, a.minor, a.patch, &a.pre).cmp(&(b.major, b.minor, b.patch, &b.pre))
+}
+
+/// An RFC 3339 string or a number of Unix seconds, as Unix nanoseconds.
+pub(crate) fn parse_time(v: &Value) -> Option<i128> {
+    match v {
+        Value::String(s) => OffsetDateTime::parse(s, &Rfc3339).ok().map(OffsetDateTime::unix_timestamp_nanos),
+        Value::Number(n) => {
+            let secs = n.as_f64()?;
+            secs.is_finite().then(|| (secs * 1e9).round() as i128)
+        }
+        _ => None,
+    }
+}
+
+impl Test {
+    /// Whether the (present, non-null) attribute `value` passes; `None` when
+    /// the value's type does not fit the op, which makes the leaf false even
+    /// for `not_in` / `not_contains`.
+    pub(crate) fn check(&self, value: &Value) -> Option<bool> {
+        Some(match self {
+            Test::Equals(set) => set.contains(value),
+            Test::Contains { substrings, elements } => match value {
+                Value::String(s) => substrings.iter().any(|sub| s.contains(&**sub)),
+                Value::Array(items) => items.iter().any(|item| elements.contains(item)),
+                _ => return None,
+            },
+            Test::StartsWith(prefixes) => {
+                let s = value.as_str()?;
+                prefixes.iter().any(|p| s.starts_with(&**p))
+            }
+            Test::EndsWith(suffixes) => {
+                let s = value.as_str()?;
+                suffixes.iter().any(|p| s.ends_with(&**p))
+            }
+            Test::Matches(regexes) => {
+                let s = value.as_str()?;
+                regexes.iter().any(|r| r.is_match(s))
+            }
+            Test::Number(cmp, numbers) => {
+                let x = number(value.as_number()?);
+                numbers.iter().any(|v| x.partial_cmp(v).is_some_and(|o| cmp.holds(o)))
+            }
+            Test::Semver(cmp, versions) => {
+                let found = parse_version(value.as_str()?)?;
+                versions.iter().any(|v| cmp.holds(version_order(&found, v)))
+            }
+            Test::Time(cmp, times) => {
+                let found = parse_time(value)?;
+                times.iter().any(|t| cmp.holds(found.cmp(t)))
+            }
+            Test::Exists => true,
+            Test::Percent { salt, below } => {
+                let b = bucket::bucket_value(salt, value)?;
+                below.iter().any(|limit| b < *limit)
+            }
+        })
+    }
+
+    #[cfg(test)]
+    fn holds(&self, value: &Value) -> bool {
+        self.check(value) == Some(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn test(op: Op, values: Value) -> Test {
+        compile_test(op, values.as_array().unwrap(), "salt").unwrap()
+    }
+
+    #[test]
+    fn numbers_compare_by_value_without_coercion() {
+        let t = test(Op::In, json!([1, "2"]));
+        assert!(t.holds(&json!(1.0)));
+        assert!(!t.holds(&json!("1")));
+        assert!(!t.holds(&json!(2)));
+    }
+
+    #[test]
+    fn contains_on_strings_and_lists() {
+        let t = test(Op::Contains, json!(["beta", 7]));
+        assert!(t.holds(&json!("closed-beta")));
+        assert!(t.holds(&json!(["alpha", "beta"])));
+        assert!(t.holds(&json!([7.0])));
+        assert!(!t.holds(&json!(["betamax"])));
+        assert!(!t.holds(&json!(7)));
+    }
+
+    #[test]
+    fn partial_and_v_prefixed_versions() {
+        assert_eq!(parse_version("1"), Version::parse("1.0.0").ok());
+        assert_eq!(parse_version("v1.2"), Version::parse("1.2.0").ok());
+        assert_eq!(parse_version("1.2-beta.1"), Version::parse("1.2.0-beta.1").ok());
+        assert_eq!(parse_version("1.2.3.4"), None);
+        assert_eq!(parse_version("x"), None);
+        let t = test(Op::SemverLt, json!(["2.0.0"]));
+        assert!(t.holds(&json!("2.0.0-rc.1")), "pre-releases sort lower");
+        assert!(!t.holds(&json!("2")));
+        let eq = test(Op::SemverEq, json!(["1.0.0"]));
+        assert!(eq.holds(&json!("1.0.0+build.5")), "build metadata does not count");
+    }
+
+    #[test]
+    fn timestamps_as_text_or_seconds() {
+        let t = test(Op::Before, json!(["2026-01-01T00:00:00Z"]));
+        assert!(t.holds(&json!("2025-12-31T23:59:59+00:00")));
+        assert!(t.holds(&json!(1767225599)));
+        assert!(!t.holds(&json!(1767225600)));
+        assert!(!t.holds(&json!("yesterday")));
+    }
+
+    #[test]
+    fn value_problems_name_the_value() {
+        let p = compile_test(Op::Matches, &[json!("ok"), json!("(")], "s").unwrap_err();
+        assert_eq!(p.len(), 1);
+        assert_eq!(p[0].index, Some(1));
+        assert_eq!(p[0].code, Code::InvalidRegex);
+        let p = compile_test(Op::Exists, &[json!(1)], "s").unwrap_err();
+        assert_eq!(p[0].index, None);
+        let p = compile_test(Op::Percent, &[json!(10.0001)], "s").unwrap_err();
+        assert_eq!(p[0].code, Code::InvalidValue);
+    }
+
+    #[test]
+    fn milli_percent_edges() {
+        assert_eq!(milli_percent(&Number::from_f64(33.333).unwrap()), Ok(33333));
+        assert_eq!(milli_percent(&Number::from(100)), Ok(100_000));
+        assert!(milli_percent(&Number::from_f64(100.001).unwrap()).is_err());
+        assert!(milli_percent(&Number::from(-1)).is_err());
+    }
+}

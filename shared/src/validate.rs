@@ -1,0 +1,579 @@
+//! Whether a parsed [`FlagFile`] makes sense: every load error the contract
+//! lists (references, weights, types, ids, regexes, versions, cycles) and
+//! warnings for what is legal but likely a mistake. Each with its JSON pointer.
+
+use std::collections::{HashMap, HashSet};
+
+use serde_json::Value;
+
+use crate::diagnostic::{Code, Diagnostic, Pointer};
+use crate::model::{Condition, FORMAT_VERSION, Flag, FlagFile, Rule, Serve};
+use crate::ops;
+
+/// Every error and warning in `file`, errors first within each place, in file order.
+pub fn validate(file: &FlagFile) -> Vec<Diagnostic> {
+    let mut v = Validator { file, out: Vec::new(), environments: HashSet::new(), segments: HashSet::new() };
+    v.file();
+    v.out
+}
+
+/// Whether `key` is a valid key: 1 to 128 of `A-Z a-z 0-9 _ - .`.
+pub fn is_valid_key(key: &str) -> bool {
+    (1..=128).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+}
+
+struct Validator<'f> {
+    file: &'f FlagFile,
+    out: Vec<Diagnostic>,
+    environments: HashSet<&'f str>,
+    segments: HashSet<&'f str>,
+}
+
+/// Where a rule or serve sits, for the checks that depend on it.
+#[derive(Clone, Copy)]
+struct Scope<'f> {
+    /// The flag's variants; `None` in a stage template (checked on apply).
+    flag: Option<&'f Flag>,
+    /// Key of the flag or segment holding a condition (the `percent` salt).
+    salt: &'f str,
+}
+
+impl<'f> Validator<'f> {
+    fn error(&mut self, code: Code, at: &Pointer, message: String) {
+        self.out.push(Diagnostic::error(code, at, message));
+    }
+
+    fn warn(&mut self, code: Code, at: &Pointer, message: String) {
+        self.out.push(Diagnostic::warning(code, at, message));
+    }
+
+    fn key(&mut self, key: &str, at: &Pointer, what: &str) {
+        if !is_valid_key(key) {
+            self.error(
+                Code::InvalidKey,
+                at,
+                format!("{what} `{key}` is not a valid key: use 1 to 128 of A-Z a-z 0-9 _ - ."),
+            );
+        }
+    }
+
+    fn file(&mut self) {
+        let file = self.file;
+        let root = Pointer::root();
+        if file.version != FORMAT_VERSION {
+            self.error(
+                Code::UnsupportedVersion,
+                &root.key("version"),
+                format!("version {} is not supported: this is format version {FORMAT_VERSION}", file.version),
+            );
+        }
+
+        let envs_at = root.key("environments");
+        if file.environments.is_empty() {
+            self.error(Code::Empty, &envs_at, "list at least one environment".into());
+        }
+        for (i, env) in file.environments.iter().enumerate() {
+            self.key(env, &envs_at.index(i), "environment");
+            if !self.environments.insert(env) {
+                self.error(Code::DuplicateEntry, &envs_at.index(i), format!("environment `{env}` is listed twice"));
+            }
+        }
+
+        if let Some(segments) = &file.segments {
+            self.segments = segments.keys().map(String::as_str).collect();
+        }
+
+        let mut stage_keys = HashSet::new();
+        if let Some(stages) = &file.stages {
+            let at = root.key("stages");
+            for (i, stage) in stages.iter().enumerate() {
+                let at = at.index(i);
+                self.key(&stage.key, &at.key("key"), "stage");
+                if !stage_keys.insert(stage.key.as_str()) {
+                    self.error(Code::DuplicateEntry, &at.key("key"), format!("stage `{}` is listed twice", stage.key));
+                }
+                for (env, template) in stage.template.iter().flatten() {
+                    let at = at.key("template").key(env);
+                    self.environment_ref(env, &at);
+                    let scope = Scope { flag: None, salt: &stage.key };
+                    if let Some(rules) = &template.rules {
+                        self.rules(rules, &at.key("rules"), scope);
+                    }
+                    if let Some(serve) = &template.default {
+                        self.serve(serve, &at.key("default"), scope);
+                    }
+                }
+            }
+        } else {
+            stage_keys.extend(["in-development", "internal", "beta", "ga"]);
+        }
+
+        if let Some(segments) = &file.segments {
+            let at = root.key("segments");
+            for (key, segment) in segments {
+                let at = at.key(key);
+                self.key(key, &at, "segment");
+                if let Some(cond) = &segment.matches {
+                    self.condition(cond, &at.key("match"), key);
+                }
+            }
+            self.segment_cycles();
+        }
+
+        let flags_at = root.key("flags");
+        for (key, flag) in &file.flags {
+            let at = flags_at.key(key);
+            self.key(key, &at, "flag");
+            if let Some(stage) = &flag.stage
+                && !stage_keys.contains(stage.as_str())
+            {
+                self.error(
+                    Code::UnknownStage,
+                    &at.key("stage"),
+                    format!("stage `{stage}` does not exist; stages are {}", list(stage_keys.iter().copied())),
+                );
+            }
+            self.flag(key, flag, &at);
+        }
+        self.prerequisite_cycles();
+    }
+
+    fn environment_ref(&mut self, env: &str, at: &Pointer) {
+        if !self.environments.contains(env) {
+            let known = list(self.file.environments.iter().map(String::as_str));
+            self.error(
+                Code::UnknownEnvironment,
+                at,
+                format!("environment `{env}` is not one of the file's environments ({known})"),
+            );
+        }
+    }
+
+    fn segment_ref(&mut self, segment: &str, at: &Pointer) {
+        if !self.segments.contains(segment) {
+            self.error(Code::UnknownSegment, at, format!("segment `{segment}` is not defined under /segments"));
+        }
+    }
+
+    fn variant_ref(&mut self, flag: Option<&Flag>, variant: &str, at: &Pointer) {
+        if let Some(flag) = flag
+            && !flag.variants.contains_key(variant)
+        {
+            self.error(
+                Code::UnknownVariant,
+                at,
+                format!(
+                    "variant `{variant}` is not one of this flag's variants ({})",
+                    list(flag.variants.keys().map(String::as_str))
+                ),
+            );
+        }
+    }
+
+    fn flag(&mut self, key: &'f str, flag: &'f Flag, at: &Pointer) {
+        let variants_at = at.key("variants");
+        if flag.variants.is_empty() {
+            self.error(Code::Empty, &variants_at, "a flag needs at least one variant".into());
+        }
+        let mut first_type: Option<(&str, &'static str)> = None;
+        for (name, value) in &flag.variants {
+            let v_at = variants_at.key(name);
+            self.key(name, &v_at, "variant");
+            let Some(kind) = variant_type(value) else {
+                self.error(
+                    Code::VariantType,
+                    &v_at,
+                    format!(
+                        "a variant's value is a boolean, string, number or object, found {}",
+                        crate::parse::kind_of(value)
+                    ),
+                );
+                continue;
+            };
+            match first_type {
+                None => first_type = Some((name, kind)),
+                Some((first, first_kind)) if first_kind != kind => self.error(
+                    Code::VariantType,
+                    &v_at,
+                    format!("all variants of a flag have one type: `{first}` is {first_kind}, `{name}` is {kind}"),
+                ),
+                Some(_) => {}
+            }
+        }
+        self.variant_ref(Some(flag), &flag.off, &at.key("off"));
+
+        for (env, fe) in &flag.environments {
+            let at = at.key("environments").key(env);
+            self.environment_ref(env, &at);
+            let scope = Scope { flag: Some(flag), salt: key };
+            for (i, pre) in fe.prerequisites.iter().flatten().enumerate() {
+                let at = at.key("prerequisites").index(i);
+                match self.file.flags.get(&pre.flag) {
+                    None => self.error(
+                        Code::UnknownFlag,
+                        &at.key("flag"),
+                        format!("prerequisite flag `{}` is not defined under /flags", pre.flag),
+                    ),
+                    Some(other) => {
+                        if pre.variants.is_empty() {
+                            self.error(Code::Empty, &at.key("variants"), "list at least one variant".into());
+                        }
+                        for (j, v) in pre.variants.iter().enumerate() {
+                            self.variant_ref(Some(other), v, &at.key("variants").index(j));
+                        }
+                    }
+                }
+            }
+            let mut targeted: HashMap<&str, &str> = HashMap::new();
+            for (variant, keys) in fe.targets.iter().flatten() {
+                let at = at.key("targets").key(variant);
+                self.variant_ref(Some(flag), variant, &at);
+                for (i, target) in keys.iter().enumerate() {
+                    if let Some(other) = targeted.insert(target, variant) {
+                        let message = if other == variant {
+                            format!("targeting key `{target}` is listed twice under `{variant}`")
+                        } else {
+                            format!(
+                                "targeting key `{target}` is already targeted with `{other}`; a key may have one variant"
+                            )
+                        };
+                        self.error(Code::DuplicateTarget, &at.index(i), message);
+                    }
+                }
+            }
+            if let Some(rules) = &fe.rules {
+                self.rules(rules, &at.key("rules"), scope);
+            }
+            self.serve(&fe.default, &at.key("default"), scope);
+        }
+
+        for env in &self.file.environments {
+            if !flag.environments.contains_key(env) {
+                self.warn(
+                    Code::MissingEnvironment,
+                    &at.key("environments"),
+                    format!("no entry for environment `{env}`: the flag is off there (serves `{}`)", flag.off),
+                );
+            }
+        }
+        self.unused_variants(flag, at);
+    }
+
+    fn rules(&mut self, rules: &'f [Rule], at: &Pointer, scope: Scope<'f>) {
+        let mut ids = HashSet::new();
+        let mut catch_all: Option<&str> = None;
+        for (i, rule) in rules.iter().enumerate() {
+            let at = at.index(i);
+            self.key(&rule.id, &at.key("id"), "rule id");
+            if !ids.insert(rule.id.as_str()) {
+                self.error(
+                    Code::DuplicateRuleId,
+                    &at.key("id"),
+                    format!("rule id `{}` is used by an earlier rule of this environment", rule.id),
+                );
+            }
+            if let Some(earlier) = catch_all {
+                self.warn(
+                    Code::UnreachableRule,
+                    &at,
+                    format!("rule `{}` is never reached: rule `{earlier}` before it matches everyone", rule.id),
+                );
+            }
+            if let Some(segment) = &rule.segment {
+                self.segment_ref(segment, &at.key("segment"));
+            }
+            if let Some(cond) = &rule.matches {
+                self.condition(cond, &at.key("match"), scope.salt);
+            }
+            self.serve(&rule.serve, &at.key("serve"), scope);
+            let matches_everyone = rule.segment.is_none()
+                && rule.matches.as_ref().is_none_or(|c| matches!(c, Condition::All(c) if c.is_empty()));
+            let always_serves = match &rule.serve {
+                Serve::Variant(_) => true,
+                Serve::Rollout(r) => r.entries.iter().any(|e| e.weight.as_f64() == Some(100.0)),
+            };
+            if catch_all.is_none() && matches_everyone && always_serves {
+                catch_all = Some(&rule.id);
+            }
+        }
+    }
+
+    fn serve(&mut self, serve: &Serve, at: &Pointer, scope: Scope<'f>) {
+        match serve {
+            Serve::Variant(v) => self.variant_ref(scope.flag, v, &at.key("variant")),
+            Serve::Rollout(r) => {
+                let entries_at = at.key("rollout");
+                if r.entries.is_empty() {
+                    self.error(Code::Empty, &entries_at, "a rollout needs at least one variant".into());
+                    return;
+                }
+                let mut total: u64 = 0;
+                let mut weights_ok = true;
+                let mut seen = HashSet::new();
+                for (i, entry) in r.entries.iter().enumerate() {
+                    let at = entries_at.index(i);
+                    self.variant_ref(scope.flag, &entry.variant, &at.key("variant"));
+                    if !seen.insert(entry.variant.as_str()) {
+                        self.error(
+                            Code::DuplicateEntry,
+                            &at.key("variant"),
+                            format!("variant `{}` appears twice in this rollout", entry.variant),
+                        );
+                    }
+                    match ops::milli_percent(&entry.weight) {
+                        Ok(m) => total += u64::from(m),
+                        Err(why) => {
+                            weights_ok = false;
+                            self.error(Code::InvalidWeight, &at.key("weight"), why);
+                        }
+                    }
+                }
+                if weights_ok && total != 100_000 {
+                    self.error(
+                        Code::WeightSum,
+                        &entries_at,
+                        format!("weights add up to {}, not 100", format_milli(total)),
+                    );
+                }
+                if let Some(path) = &r.bucket_by {
+                    self.attribute(path, &at.key("bucket_by"));
+                }
+            }
+        }
+    }
+
+    fn attribute(&mut self, path: &str, at: &Pointer) {
+        if path.is_empty() || path.split('.').any(str::is_empty) {
+            self.error(
+                Code::InvalidAttribute,
+                at,
+                format!("`{path}` is not an attribute path: use names separated by single dots, like `company.plan`"),
+            );
+        }
+    }
+
+    fn condition(&mut self, cond: &Condition, at: &Pointer, salt: &str) {
+        match cond {
+            Condition::All(children) | Condition::Any(children) | Condition::None(children) => {
+                let name = match cond {
+                    Condition::All(_) => "all",
+                    Condition::Any(_) => "any",
+                    _ => "none",
+                };
+                for (i, child) in children.iter().enumerate() {
+                    self.condition(child, &at.key(name).index(i), salt);
+                }
+            }
+            Condition::Segment(s) => self.segment_ref(s, &at.key("segment")),
+            Condition::Leaf(leaf) => {
+                self.attribute(&leaf.attribute, &at.key("attribute"));
+                if let Err(problems) = ops::compile_test(leaf.op, &leaf.values, salt) {
+                    for p in problems {
+                        let place = match p.index {
+                            Some(i) => at.key("values").index(i),
+                            None => at.key("values"),
+                        };
+                        self.error(p.code, &place, p.message);
+                    }
+                }
+            }
+        }
+    }
+
+    fn segment_cycles(&mut self) {
+        let Some(segments) = &self.file.segments else { return };
+        let edges: HashMap<&str, Vec<&str>> = segments
+            .iter()
+            .map(|(k, s)| {
+                let mut refs = Vec::new();
+                if let Some(c) = &s.matches {
+                    segment_refs(c, &mut refs);
+                }
+                (k.as_str(), refs)
+            })
+            .collect();
+        let order: Vec<&str> = segments.keys().map(String::as_str).collect();
+        for cycle in find_cycles(&order, &edges) {
+            let at = Pointer::root().key("segments").key(cycle[0]);
+            self.error(
+                Code::SegmentCycle,
+                &at,
+                format!("segments refer to each other in a loop: {}", cycle.join(" → ")),
+            );
+        }
+    }
+
+    fn prerequisite_cycles(&mut self) {
+        let order: Vec<&str> = self.file.flags.keys().map(String::as_str).collect();
+        for env in &self.file.environments {
+            let edges: HashMap<&str, Vec<&str>> = self
+                .file
+                .flags
+                .iter()
+                .map(|(k, f)| {
+                    let refs = f
+                        .environments
+                        .get(env)
+                        .and_then(|fe| fe.prerequisites.as_ref())
+                        .map(|ps| ps.iter().map(|p| p.flag.as_str()).collect())
+                        .unwrap_or_default();
+                    (k.as_str(), refs)
+                })
+                .collect();
+            for cycle in find_cycles(&order, &edges) {
+                let at = Pointer::root().key("flags").key(cycle[0]).key("environments").key(env).key("prerequisites");
+                self.error(
+                    Code::PrerequisiteCycle,
+                    &at,
+                    format!("prerequisites form a loop in `{env}`: {}", cycle.join(" → ")),
+                );
+            }
+        }
+    }
+
+    fn unused_variants(&mut self, flag: &Flag, at: &Pointer) {
+        let mut used: HashSet<&str> = HashSet::new();
+        used.insert(&flag.off);
+        for fe in flag.environments.values() {
+            for (v, keys) in fe.targets.iter().flatten() {
+                if !keys.is_empty() {
+                    used.insert(v);
+                }
+            }
+            let serves = fe.rules.iter().flatten().map(|r| &r.serve).chain([&fe.default]);
+            for serve in serves {
+                match serve {
+                    Serve::Variant(v) => {
+                        used.insert(v);
+                    }
+                    Serve::Rollout(r) => {
+                        for e in &r.entries {
+                            if e.weight.as_f64().is_some_and(|w| w > 0.0) {
+                                used.insert(&e.variant);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for name in flag.variants.keys() {
+            if !used.contains(name.as_str()) {
+                self.warn(
+                    Code::UnusedVariant,
+                    &at.key("variants").key(name),
+                    format!("no one can get variant `{name}`: no target, rule, default or rollout weight serves it"),
+                );
+            }
+        }
+    }
+}
+
+fn variant_type(v: &Value) -> Option<&'static str> {
+    match v {
+        Value::Bool(_) => Some("a boolean"),
+        Value::String(_) => Some("a string"),
+        Value::Number(_) => Some("a number"),
+        Value::Object(_) => Some("an object"),
+        Value::Null | Value::Array(_) => None,
+    }
+}
+
+pub(crate) fn segment_refs<'a>(c: &'a Condition, out: &mut Vec<&'a str>) {
+    match c {
+        Condition::All(cs) | Condition::Any(cs) | Condition::None(cs) => cs.iter().for_each(|c| segment_refs(c, out)),
+        Condition::Segment(s) => out.push(s),
+        Condition::Leaf(_) => {}
+    }
+}
+
+/// Each cycle in a directed graph once, as the path of keys from its first
+/// node (in `order`) back to itself. Unknown targets are ignored (reported
+/// elsewhere).
+fn find_cycles<'a>(order: &[&'a str], edges: &HashMap<&'a str, Vec<&'a str>>) -> Vec<Vec<&'a str>> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        New,
+        Active,
+        Done,
+    }
+    fn visit<'a>(
+        node: &'a str,
+        edges: &HashMap<&'a str, Vec<&'a str>>,
+        marks: &mut HashMap<&'a str, Mark>,
+        stack: &mut Vec<&'a str>,
+        cycles: &mut Vec<Vec<&'a str>>,
+    ) {
+        marks.insert(node, Mark::Active);
+        stack.push(node);
+        for &next in edges.get(node).into_iter().flatten() {
+            match marks.get(next).copied() {
+                Some(Mark::New) => visit(next, edges, marks, stack, cycles),
+                Some(Mark::Active) => {
+                    let start = stack.iter().position(|n| *n == next).unwrap_or(0);
+                    let mut cycle = stack[start..].to_vec();
+                    cycle.push(next);
+                    cycles.push(cycle);
+                }
+                Some(Mark::Done) | None => {}
+            }
+        }
+        stack.pop();
+        marks.insert(node, Mark::Done);
+    }
+    let mut marks: HashMap<&str, Mark> = order.iter().map(|k| (*k, Mark::New)).collect();
+    let mut cycles = Vec::new();
+    for &node in order {
+        if marks.get(node) == Some(&Mark::New) {
+            visit(node, edges, &mut marks, &mut Vec::new(), &mut cycles);
+        }
+    }
+    cycles
+}
+
+fn list<'a>(items: impl Iterator<Item = &'a str>) -> String {
+    let mut v: Vec<String> = items.map(|s| format!("`{s}`")).collect();
+    if v.is_empty() {
+        return "none".into();
+    }
+    if v.len() > 12 {
+        let more = v.len() - 12;
+        v.truncate(12);
+        v.push(format!("and {more} more"));
+    }
+    v.join(", ")
+}
+
+fn format_milli(m: u64) -> String {
+    let s = format!("{}.{:03}", m / 1000, m % 1000);
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys() {
+        assert!(is_valid_key("new-checkout_v2.1"));
+        assert!(!is_valid_key(""));
+        assert!(!is_valid_key("a/b"));
+        assert!(!is_valid_key("ユーザー"));
+        assert!(is_valid_key(&"a".repeat(128)));
+        assert!(!is_valid_key(&"a".repeat(129)));
+    }
+
+    #[test]
+    fn cycles_are_found_once_each() {
+        let order = ["a", "b", "c", "d"];
+        let edges: HashMap<&str, Vec<&str>> =
+            [("a", vec!["b"]), ("b", vec!["a", "c"]), ("c", vec!["c"]), ("d", vec!["a"])].into_iter().collect();
+        assert_eq!(find_cycles(&order, &edges), vec![vec!["a", "b", "a"], vec!["c", "c"]]);
+    }
+
+    #[test]
+    fn milli_formatting() {
+        assert_eq!(format_milli(90_000), "90");
+        assert_eq!(format_milli(99_999), "99.999");
+        assert_eq!(format_milli(100_500), "100.5");
+    }
+}
