@@ -21,6 +21,14 @@ pub struct EnvId(pub(crate) usize);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct FlagId(pub(crate) usize);
 
+impl FlagId {
+    /// The flag's position in the file (0 for the first flag), for callers
+    /// keeping per-flag data in a `Vec`.
+    pub fn index(self) -> usize {
+        self.0
+    }
+}
+
 /// A flags file ready to evaluate. Built only from a file without errors.
 #[derive(Debug, Clone)]
 pub struct CompiledFile {

@@ -198,14 +198,14 @@ impl CompiledFile {
 
     /// Evaluate a flag by id (see [`CompiledFile::flag_ids`]).
     pub fn evaluate_id(&self, id: FlagId, env: EnvId, context: &Context) -> EvalResult<'_> {
-        self.run(id, env, context, &mut ())
+        self.run(id, env, context, &mut (), &mut Vec::new())
     }
 
     /// Evaluate, and say step by step why.
     pub fn explain(&self, key: &str, env: EnvId, context: &Context) -> (EvalResult<'_>, Vec<Step<'_>>) {
         let mut steps = Vec::new();
         let result = match self.flag(key) {
-            Some(id) => self.run(id, env, context, &mut steps),
+            Some(id) => self.run(id, env, context, &mut steps, &mut Vec::new()),
             None => Err(EvalError::FlagNotFound(key.to_owned())),
         };
         (result, steps)
@@ -226,7 +226,18 @@ impl CompiledFile {
         Some(self.segment_holds(i, context))
     }
 
-    fn run<'f>(&'f self, id: FlagId, env: EnvId, ctx: &Context, trace: &mut impl Trace<'f>) -> EvalResult<'f> {
+    /// `prerequisites` remembers what each prerequisite served during this
+    /// evaluation, so shared prerequisites (A needs B and C, both need D) are
+    /// evaluated once: without it, a chain where each flag needs the two
+    /// before it would take exponential time.
+    fn run<'f>(
+        &'f self,
+        id: FlagId,
+        env: EnvId,
+        ctx: &Context,
+        trace: &mut impl Trace<'f>,
+        prerequisites: &mut Vec<(FlagId, Option<&'f str>)>,
+    ) -> EvalResult<'f> {
         let flag = self.flags.get(id.0).ok_or_else(|| EvalError::FlagNotFound(String::new()))?;
         let served = |variant: usize, reason, rule_id| Evaluation {
             flag: &flag.key,
@@ -251,7 +262,14 @@ impl CompiledFile {
         // 3. Prerequisites.
         for pre in &fe.prerequisites {
             let other = &self.flags[pre.flag.0];
-            let got = self.run(pre.flag, env, ctx, &mut ()).ok().map(|e| e.variant);
+            let got = match prerequisites.iter().find(|(f, _)| *f == pre.flag) {
+                Some((_, got)) => *got,
+                None => {
+                    let got = self.run(pre.flag, env, ctx, &mut (), prerequisites).ok().map(|e| e.variant);
+                    prerequisites.push((pre.flag, got));
+                    got
+                }
+            };
             let met = got.is_some_and(|v| pre.variants.iter().any(|i| &*other.variants[*i].0 == v));
             if met {
                 trace.step(|| Step::PrerequisiteMet { flag: &other.key, variant: got.unwrap_or_default() });
@@ -355,4 +373,32 @@ fn pick(r: &RolloutServe, ctx: &Context) -> Option<usize> {
     }
     let b = bucket::bucket_value(&r.salt, ctx.lookup(&r.bucket_by)?)?;
     r.ranges.iter().find(|(end, _)| b < *end).map(|(_, v)| *v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// Flag N needs flags N-1 and N-2: without remembering prerequisite
+    /// results, flag 60 would take about 2^42 evaluations and never finish.
+    #[test]
+    fn shared_prerequisites_are_evaluated_once() {
+        let mut flags = serde_json::Map::new();
+        for i in 0..60 {
+            let prerequisites: Vec<_> =
+                (i.max(2) - 2..i).map(|p| json!({"flag": format!("f{p}"), "variants": ["on"]})).collect();
+            flags.insert(
+                format!("f{i}"),
+                json!({"variants": {"on": true, "off": false}, "off": "off",
+                       "environments": {"p": {"enabled": true, "prerequisites": prerequisites, "default": {"variant": "on"}}}}),
+            );
+        }
+        let text = json!({"version": 1, "environments": ["p"], "flags": flags}).to_string();
+        let file = crate::load(&text).unwrap().compiled;
+        let env = file.first_environment();
+        let result = file.evaluate("f59", env, &Context::new()).unwrap();
+        assert_eq!((result.variant, result.reason), ("on", Reason::Default));
+        assert_eq!(file.evaluate_all(env, &Context::new()).filter(|(_, r)| r.is_ok()).count(), 60);
+    }
 }

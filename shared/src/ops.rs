@@ -83,6 +83,17 @@ impl ValueSet {
         }
     }
 
+    /// Whether some value of the set has `v`'s JSON type (otherwise `v` is
+    /// of the wrong type for the op, and the leaf is false either way).
+    fn has_type_of(&self, v: &Value) -> bool {
+        match v {
+            Value::String(_) => !self.strings.is_empty(),
+            Value::Number(_) => !self.numbers.is_empty(),
+            Value::Bool(_) => self.bools[0] || self.bools[1],
+            other => self.others.iter().any(|o| std::mem::discriminant(o) == std::mem::discriminant(other)),
+        }
+    }
+
     pub(crate) fn contains(&self, v: &Value) -> bool {
         match v {
             Value::String(s) => self.strings.contains(s.as_str()),
@@ -340,7 +351,12 @@ impl Test {
     /// for `not_in` / `not_contains`.
     pub(crate) fn check(&self, value: &Value) -> Option<bool> {
         Some(match self {
-            Test::Equals(set) => set.contains(value),
+            Test::Equals(set) => {
+                if !set.has_type_of(value) {
+                    return None;
+                }
+                set.contains(value)
+            }
             Test::Contains { substrings, elements } => match value {
                 Value::String(s) => substrings.iter().any(|sub| s.contains(&**sub)),
                 Value::Array(items) => items.iter().any(|item| elements.contains(item)),
@@ -399,6 +415,16 @@ mod tests {
         assert!(t.holds(&json!(1.0)));
         assert!(!t.holds(&json!("1")));
         assert!(!t.holds(&json!(2)));
+    }
+
+    #[test]
+    fn equality_on_a_value_of_another_type_is_undecided() {
+        let t = test(Op::NotIn, json!(["free", "trial"]));
+        assert_eq!(t.check(&json!("pro")), Some(false));
+        assert_eq!(t.check(&json!(5)), None, "so not_in is false for a number, not true");
+        assert_eq!(t.check(&json!(["pro"])), None);
+        let mixed = test(Op::In, json!([1, "1", true]));
+        assert_eq!(mixed.check(&json!(false)), Some(false));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use serde::de::{self, DeserializeOwned, DeserializeSeed, MapAccess, SeqAccess, V
 use serde_json::{Map, Value};
 
 use crate::diagnostic::{Code, Diagnostic, Location, Pointer};
-use crate::model::{FlagFile, Segment, Stage};
+use crate::model::{Flag, FlagFile, Segment, Stage};
 
 const TOP_LEVEL_FIELDS: [&str; 6] = ["$schema", "version", "environments", "stages", "segments", "flags"];
 
@@ -21,6 +21,104 @@ const TOP_LEVEL_FIELDS: [&str; 6] = ["$schema", "version", "environments", "stag
 /// This does not check meaning (references, weights, cycles): see
 /// [`crate::validate::validate`].
 pub fn parse(text: &str) -> Result<FlagFile, Vec<Diagnostic>> {
+    // The common case, a well-formed file, goes straight from text to the
+    // model (no intermediate JSON tree: big files load fast and small). Any
+    // problem sends the file down the slow path, which finds them all.
+    if !has_duplicate_keys(text)
+        && let Ok(file) = serde_json::from_str::<FlagFile>(text)
+    {
+        return Ok(file);
+    }
+    parse_reporting_every_problem(text)
+}
+
+/// Whether some object in `text` has a key twice (false for invalid JSON: the
+/// slow path reports that).
+fn has_duplicate_keys(text: &str) -> bool {
+    let mut de = serde_json::Deserializer::from_str(text);
+    !matches!(KeyCheck.deserialize(&mut de), Ok(true))
+}
+
+/// Walks JSON without building it; `Ok(true)` when every object's keys are
+/// unique.
+#[derive(Clone, Copy)]
+struct KeyCheck;
+
+impl<'de> DeserializeSeed<'de> for KeyCheck {
+    type Value = bool;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+/// An object key, borrowed from the text when it has no escapes.
+struct Key<'de>(std::borrow::Cow<'de, str>);
+
+impl<'de> de::Deserialize<'de> for Key<'de> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object key")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(std::borrow::Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(std::borrow::Cow::Owned(v.to_owned())))
+            }
+        }
+        d.deserialize_str(KeyVisitor)
+    }
+}
+
+impl<'de> Visitor<'de> for KeyCheck {
+    type Value = bool;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<bool, E> {
+        Ok(true)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<bool, E> {
+        Ok(true)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<bool, E> {
+        Ok(true)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<bool, E> {
+        Ok(true)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<bool, E> {
+        Ok(true)
+    }
+    fn visit_unit<E>(self) -> Result<bool, E> {
+        Ok(true)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
+        let mut unique = true;
+        while let Some(u) = seq.next_element_seed(KeyCheck)? {
+            unique &= u;
+        }
+        Ok(unique)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+        let mut unique = true;
+        let mut seen = std::collections::HashSet::new();
+        while let Some(Key(key)) = map.next_key()? {
+            unique &= seen.insert(key);
+            unique &= map.next_value_seed(KeyCheck)?;
+        }
+        Ok(unique)
+    }
+}
+
+/// The slow path: a JSON tree first (syntax errors, duplicate keys), then each
+/// stage, segment and flag on its own so every broken part is reported, then
+/// the meaning of the well-formed rest (so a typo in one flag does not hide an
+/// unknown variant in another).
+fn parse_reporting_every_problem(text: &str) -> Result<FlagFile, Vec<Diagnostic>> {
     let mut problems = Vec::new();
     let value = parse_json(text, &mut problems)?;
     let root = Pointer::root();
@@ -45,42 +143,76 @@ pub fn parse(text: &str) -> Result<FlagFile, Vec<Diagnostic>> {
     let schema = field::<String>(&mut top, "$schema", &root, &mut problems).flatten();
     let version = required::<u64>(&mut top, "version", &root, &mut problems);
     let environments = required::<Vec<String>>(&mut top, "environments", &root, &mut problems);
+    // Broken items are replaced by stubs (keys and variant names only) so the
+    // rest can still be validated; problems under a stub are not reported.
+    let mut broken: Vec<Pointer> = Vec::new();
     let stages = match top.remove("stages") {
-        None => Some(None),
+        None | Some(Value::Null) => None,
         Some(Value::Array(items)) => {
             let here = root.key("stages");
             let mut stages = Vec::with_capacity(items.len());
-            let mut ok = true;
             for (i, item) in items.into_iter().enumerate() {
-                match typed::<Stage>(item, &here.index(i), &mut problems) {
-                    Some(s) => stages.push(s),
-                    None => ok = false,
-                }
+                let stub = Stage {
+                    key: item.get("key").and_then(Value::as_str).unwrap_or_default().to_owned(),
+                    name: String::new(),
+                    description: None,
+                    template: None,
+                };
+                stages.push(typed::<Stage>(item, &here.index(i), &mut problems).unwrap_or_else(|| {
+                    broken.push(here.index(i));
+                    stub
+                }));
             }
-            ok.then_some(Some(stages))
+            Some(stages)
         }
         Some(other) => {
             problems.push(wrong_type(&root.key("stages"), "a list of stages", &other));
+            broken.push(root.key("stages"));
             None
         }
     };
     let segments = match top.remove("segments") {
-        None => Some(None),
-        Some(v) => keyed::<Segment>(v, &root.key("segments"), "segment", &mut problems).map(Some),
+        None | Some(Value::Null) => None,
+        Some(v) => Some(keyed(v, &root.key("segments"), "segment", &mut problems, &mut broken, |_| Segment::default())),
     };
     let flags = match top.remove("flags") {
         None => {
             problems.push(Diagnostic::error(Code::MissingField, "", "missing field `flags`"));
-            None
+            IndexMap::new()
         }
-        Some(v) => keyed(v, &root.key("flags"), "flag", &mut problems),
+        Some(v) => keyed(v, &root.key("flags"), "flag", &mut problems, &mut broken, flag_stub),
     };
 
-    match (version, environments, stages, segments, flags) {
-        (Some(version), Some(environments), Some(stages), Some(segments), Some(flags)) if problems.is_empty() => {
-            Ok(FlagFile { schema, version, environments, stages, segments, flags })
-        }
-        _ => Err(problems),
+    let (Some(version), Some(environments)) = (version, environments) else {
+        return Err(problems);
+    };
+    let file = FlagFile { schema, version, environments, stages, segments, flags };
+    if problems.is_empty() {
+        return Ok(file);
+    }
+    let under_a_stub = |d: &Diagnostic| {
+        broken
+            .iter()
+            .any(|b| d.pointer.strip_prefix(b.as_str()).is_some_and(|rest| rest.is_empty() || rest.starts_with('/')))
+    };
+    problems.extend(crate::validate::validate(&file).into_iter().filter(|d| d.is_error() && !under_a_stub(d)));
+    Err(problems)
+}
+
+/// What stands in for a flag that does not parse: its variant names (so
+/// prerequisites on it still resolve) and nothing else.
+fn flag_stub(raw: &Value) -> Flag {
+    let variants: IndexMap<String, Value> = raw
+        .get("variants")
+        .and_then(Value::as_object)
+        .map(|v| v.keys().map(|k| (k.clone(), Value::Bool(false))).collect())
+        .unwrap_or_default();
+    Flag {
+        description: None,
+        stage: None,
+        off: variants.keys().next().cloned().unwrap_or_default(),
+        variants,
+        environments: IndexMap::new(),
     }
 }
 
@@ -201,57 +333,102 @@ fn required<T: DeserializeOwned>(
 }
 
 /// A JSON object of items deserialized one by one, so each broken item is
-/// reported and the others are still checked.
+/// reported and the others are still checked; a broken item becomes `stub`.
 fn keyed<T: DeserializeOwned>(
     value: Value,
     at: &Pointer,
     what: &str,
     problems: &mut Vec<Diagnostic>,
-) -> Option<IndexMap<String, T>> {
+    broken: &mut Vec<Pointer>,
+    stub: impl Fn(&Value) -> T,
+) -> IndexMap<String, T> {
     let Value::Object(items) = value else {
         problems.push(wrong_type(at, &format!("an object of {what}s by key"), &value));
-        return None;
+        broken.push(at.clone());
+        return IndexMap::new();
     };
     let mut out = IndexMap::with_capacity(items.len());
-    let mut ok = true;
     for (key, item) in items {
-        match typed::<T>(item, &at.key(&key), problems) {
-            Some(t) => {
-                out.insert(key, t);
-            }
-            None => ok = false,
-        }
+        let here = at.key(&key);
+        let fallback = stub(&item);
+        let parsed = typed::<T>(item, &here, problems).unwrap_or_else(|| {
+            broken.push(here);
+            fallback
+        });
+        out.insert(key, parsed);
     }
-    ok.then_some(out)
+    out
 }
 
-/// Deserialize one value, turning serde's error into a diagnostic at the exact
-/// place inside it.
+/// One step of a path inside a value.
+#[derive(Debug, Clone, PartialEq)]
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+/// Deserialize one value, reporting every problem inside it at its exact
+/// place: after each error the offending field is taken out and the value is
+/// tried again (errors that only follow from a removal are not reported).
 fn typed<T: DeserializeOwned>(value: Value, at: &Pointer, problems: &mut Vec<Diagnostic>) -> Option<T> {
-    match serde_path_to_error::deserialize::<_, T>(value) {
-        Ok(t) => Some(t),
-        Err(e) => {
-            let mut pointer = at.clone();
-            for segment in e.path().iter() {
-                pointer = match segment {
-                    serde_path_to_error::Segment::Seq { index } => pointer.index(*index),
-                    serde_path_to_error::Segment::Map { key } => pointer.key(key),
-                    serde_path_to_error::Segment::Enum { .. } | serde_path_to_error::Segment::Unknown => pointer,
-                };
-            }
-            let message = e.into_inner().to_string();
-            let code = if message.starts_with("unknown field") {
-                Code::UnknownField
-            } else if message.starts_with("missing field") {
-                Code::MissingField
-            } else if message.starts_with("unknown variant") {
-                Code::UnknownOp
-            } else {
-                Code::InvalidType
-            };
-            problems.push(Diagnostic::error(code, pointer, message));
-            None
+    let mut value = value;
+    let mut removed: Vec<Vec<Step>> = Vec::new();
+    let mut clean = true;
+    // Bounded: each round removes a field, and a value has finitely many.
+    for _ in 0..256 {
+        let error = match serde_path_to_error::deserialize::<_, T>(value.clone()) {
+            Ok(t) => return clean.then_some(t),
+            Err(e) => e,
+        };
+        let path: Vec<Step> = error
+            .path()
+            .iter()
+            .filter_map(|segment| match segment {
+                serde_path_to_error::Segment::Seq { index } => Some(Step::Index(*index)),
+                serde_path_to_error::Segment::Map { key } => Some(Step::Key(key.clone())),
+                serde_path_to_error::Segment::Enum { .. } | serde_path_to_error::Segment::Unknown => None,
+            })
+            .collect();
+        let follows_from_removal = removed.iter().any(|r| r.starts_with(&path));
+        if !follows_from_removal {
+            let pointer = path.iter().fold(at.clone(), |p, step| match step {
+                Step::Key(k) => p.key(k),
+                Step::Index(i) => p.index(*i),
+            });
+            let message = error.into_inner().to_string();
+            problems.push(Diagnostic::error(code_of(&message), pointer, message));
+            clean = false;
         }
+        // Take out the innermost object field on the path (never an array
+        // element: that would renumber its siblings' pointers).
+        let Some(cut) = path.iter().rposition(|s| matches!(s, Step::Key(_))) else { break };
+        let Some(Step::Key(name)) = path.get(cut) else { break };
+        let parent = value_at(&mut value, &path[..cut]).and_then(Value::as_object_mut);
+        if parent.and_then(|p| p.shift_remove(name)).is_none() {
+            break;
+        }
+        removed.push(path[..=cut].to_vec());
+    }
+    None
+}
+
+fn value_at<'v>(value: &'v mut Value, path: &[Step]) -> Option<&'v mut Value> {
+    path.iter().try_fold(value, |v, step| match step {
+        Step::Key(k) => v.get_mut(k.as_str()),
+        Step::Index(i) => v.get_mut(*i),
+    })
+}
+
+/// The diagnostic code for one of serde's (or our `TryFrom`s') messages.
+fn code_of(message: &str) -> Code {
+    if message.starts_with("unknown field") {
+        Code::UnknownField
+    } else if message.starts_with("missing field") || message.contains(" needs `") {
+        Code::MissingField
+    } else if message.starts_with("unknown variant") {
+        Code::UnknownOp
+    } else {
+        Code::InvalidType
     }
 }
 
@@ -332,6 +509,15 @@ mod tests {
                "environments": {"p": {"enabled": true, "default": {"variant": "on", "rollout": []}}}}}}"#,
         );
         assert_eq!(e, vec![(Code::InvalidType, "/flags/a/environments/p/default".into())]);
+    }
+
+    #[test]
+    fn fast_and_slow_paths_agree() {
+        let text = r#"{"version": 1, "environments": ["p"], "segments": {"s": {"included": ["u"]}}, "flags": {"a": {"variants": {"on": true}, "off": "on", "environments": {"p": {"enabled": true, "default": {"variant": "on"}}}}}}"#;
+        assert!(!has_duplicate_keys(text));
+        assert_eq!(parse(text), parse_reporting_every_problem(text));
+        assert!(has_duplicate_keys(r#"{"a": {"b": 1, "c": [{"x": 1, "x": 2}]}}"#));
+        assert!(has_duplicate_keys(r#"{"a\u0062": 1, "ab": 2}"#), "escaped keys compare by value");
     }
 
     #[test]
