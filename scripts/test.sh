@@ -18,6 +18,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "cargo test (unit, conformance, end-to-end, property, doc tests)"
 cargo test --workspace --locked
 
+step "real OpenFeature clients (Python and JavaScript) against the real sidecar"
+tests/clients/run.sh
+
 step "cargo doc (warnings are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
 

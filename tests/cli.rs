@@ -221,7 +221,7 @@ fn fmt_rewrites_in_canonical_form_by_atomic_rename() {
     let o = run(&["fmt", &f]);
     assert!(o.status.success(), "{}", stderr(&o));
     let text = fs::read_to_string(&f).unwrap();
-    assert!(text.starts_with("{\n  \"version\": 1,\n  \"environments\": [\n    \"p\"\n  ],\n  \"flags\": {\n    \"b\": {\n      \"variants\": {\n        \"x\": 1.5,\n        \"y\": 2\n      },\n      \"off\": \"x\","), "{text}");
+    assert!(text.starts_with("{\n  \"version\": 1,\n  \"environments\": [\n    \"p\"\n  ],\n  \"flags\": {\n    \"b\": {\n      \"variants\": {\n        \"x\": 1.50,\n        \"y\": 2\n      },\n      \"off\": \"x\","), "{text}");
     assert_ne!(fs::metadata(&f).unwrap().ino(), inode_before, "replaced by rename, not rewritten in place");
     assert_eq!(fs::metadata(&f).unwrap().permissions().mode() & 0o777, 0o640, "permissions kept");
     let leftovers: Vec<_> = fs::read_dir(d.dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();

@@ -32,19 +32,44 @@ pub fn parse(text: &str) -> Result<FlagFile, Vec<Diagnostic>> {
     parse_reporting_every_problem(text)
 }
 
-/// Whether some object in `text` has a key twice (false for invalid JSON: the
+/// Whether some object in `text` has a key twice (true for invalid JSON: the
 /// slow path reports that).
 fn has_duplicate_keys(text: &str) -> bool {
     let mut de = serde_json::Deserializer::from_str(text);
-    !matches!(KeyCheck.deserialize(&mut de), Ok(true))
+    !matches!(KeyCheck { path: None }.deserialize(&mut de), Ok(true))
+}
+
+/// Every duplicate key in `text`, as diagnostics; a syntax error as one
+/// diagnostic with its line and column.
+fn duplicate_keys(text: &str) -> Result<Vec<Diagnostic>, Diagnostic> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let mut path = Vec::new();
+    let mut found = Vec::new();
+    let checked = KeyCheck { path: Some((&mut path, &mut found)) }.deserialize(&mut de).and_then(|_| de.end());
+    match checked {
+        Ok(()) => Ok(found),
+        Err(e) => {
+            let mut d = Diagnostic::error(Code::Syntax, "", syntax_message(&e));
+            d.location = Some(Location { line: e.line(), column: e.column() });
+            Err(d)
+        }
+    }
 }
 
 /// Walks JSON without building it; `Ok(true)` when every object's keys are
-/// unique.
-#[derive(Clone, Copy)]
-struct KeyCheck;
+/// unique. With `path`, it also records each duplicate's pointer (the slow
+/// path); without, it only answers (the fast path allocates nothing per key).
+struct KeyCheck<'a> {
+    path: Option<(&'a mut Vec<String>, &'a mut Vec<Diagnostic>)>,
+}
 
-impl<'de> DeserializeSeed<'de> for KeyCheck {
+impl KeyCheck<'_> {
+    fn child(&mut self) -> KeyCheck<'_> {
+        KeyCheck { path: self.path.as_mut().map(|(p, f)| (&mut **p, &mut **f)) }
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for KeyCheck<'_> {
     type Value = bool;
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
         d.deserialize_any(self)
@@ -73,7 +98,7 @@ impl<'de> de::Deserialize<'de> for Key<'de> {
     }
 }
 
-impl<'de> Visitor<'de> for KeyCheck {
+impl<'de> Visitor<'de> for KeyCheck<'_> {
     type Value = bool;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("any JSON value")
@@ -96,19 +121,47 @@ impl<'de> Visitor<'de> for KeyCheck {
     fn visit_unit<E>(self) -> Result<bool, E> {
         Ok(true)
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<bool, A::Error> {
         let mut unique = true;
-        while let Some(u) = seq.next_element_seed(KeyCheck)? {
-            unique &= u;
+        let mut i = 0usize;
+        loop {
+            if let Some((path, _)) = self.path.as_mut() {
+                path.push(i.to_string());
+            }
+            let next = seq.next_element_seed(self.child());
+            if let Some((path, _)) = self.path.as_mut() {
+                path.pop();
+            }
+            match next? {
+                Some(u) => unique &= u,
+                None => return Ok(unique),
+            }
+            i += 1;
         }
-        Ok(unique)
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<bool, A::Error> {
         let mut unique = true;
         let mut seen = std::collections::HashSet::new();
         while let Some(Key(key)) = map.next_key()? {
-            unique &= seen.insert(key);
-            unique &= map.next_value_seed(KeyCheck)?;
+            if let Some((path, _)) = self.path.as_mut() {
+                path.push(key.to_string());
+            }
+            if !seen.insert(key.clone()) {
+                unique = false;
+                if let Some((path, found)) = self.path.as_mut() {
+                    let at = path.iter().fold(Pointer::root(), |p, k| p.key(k));
+                    found.push(Diagnostic::error(
+                        Code::DuplicateKey,
+                        at,
+                        format!("the key `{key}` appears more than once in this object; only one can be kept"),
+                    ));
+                }
+            }
+            let value = map.next_value_seed(self.child());
+            if let Some((path, _)) = self.path.as_mut() {
+                path.pop();
+            }
+            unique &= value?;
         }
         Ok(unique)
     }
@@ -218,17 +271,12 @@ fn flag_stub(raw: &Value) -> Flag {
 
 /// Parse JSON text into a [`Value`], noting every duplicate object key.
 fn parse_json(text: &str, problems: &mut Vec<Diagnostic>) -> Result<Value, Vec<Diagnostic>> {
-    let mut de = serde_json::Deserializer::from_str(text);
-    let seed = ValueSeed { at: Pointer::root(), duplicates: problems };
-    let parsed = seed.deserialize(&mut de).and_then(|v| de.end().map(|()| v));
-    match parsed {
-        Ok(v) => Ok(v),
-        Err(e) => {
-            let mut d = Diagnostic::error(Code::Syntax, "", syntax_message(&e));
-            d.location = Some(Location { line: e.line(), column: e.column() });
-            Err(vec![d])
-        }
-    }
+    problems.extend(duplicate_keys(text).map_err(|syntax| vec![syntax])?);
+    serde_json::from_str(text).map_err(|e| {
+        let mut d = Diagnostic::error(Code::Syntax, "", syntax_message(&e));
+        d.location = Some(Location { line: e.line(), column: e.column() });
+        vec![d]
+    })
 }
 
 /// serde_json's message without its trailing " at line L column C".
@@ -237,72 +285,6 @@ fn syntax_message(e: &serde_json::Error) -> String {
     match full.rfind(" at line ") {
         Some(i) => full[..i].to_string(),
         None => full,
-    }
-}
-
-/// Builds a [`Value`] like serde_json does, and records duplicate keys.
-struct ValueSeed<'a> {
-    at: Pointer,
-    duplicates: &'a mut Vec<Diagnostic>,
-}
-
-impl<'de> DeserializeSeed<'de> for ValueSeed<'_> {
-    type Value = Value;
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for ValueSeed<'_> {
-    type Value = Value;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
-        Ok(Value::Bool(v))
-    }
-    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
-        Ok(Value::String(v.to_owned()))
-    }
-    fn visit_string<E>(self, v: String) -> Result<Value, E> {
-        Ok(Value::String(v))
-    }
-    fn visit_unit<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        let mut items = Vec::new();
-        while let Some(v) =
-            seq.next_element_seed(ValueSeed { at: self.at.index(items.len()), duplicates: self.duplicates })?
-        {
-            items.push(v);
-        }
-        Ok(Value::Array(items))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut object = Map::new();
-        while let Some(key) = map.next_key::<String>()? {
-            let at = self.at.key(&key);
-            let value = map.next_value_seed(ValueSeed { at: at.clone(), duplicates: self.duplicates })?;
-            if object.insert(key.clone(), value).is_some() {
-                self.duplicates.push(Diagnostic::error(
-                    Code::DuplicateKey,
-                    at,
-                    format!("the key `{key}` appears more than once in this object; only one can be kept"),
-                ));
-            }
-        }
-        Ok(Value::Object(object))
     }
 }
 

@@ -1,16 +1,21 @@
 //! `burgee-sidecar`: serves a flags file to apps over OFREP, and checks,
 //! evaluates, formats and describes flags files from the command line.
 //!
-//! This file owns the command line and exit codes; the work is in [`cli`].
+//! This file owns the command line, logging set-up and exit codes; the work
+//! is in the `burgee_sidecar` library.
 
-mod cli;
-mod files;
-mod ofrep;
-
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
+use burgee_sidecar::{cli, serve};
 use clap::{Parser, Subcommand, ValueEnum};
+
+/// jemalloc hands the memory of a big file's parse back to the system after a
+/// reload (glibc keeps it, fragmented), so idle memory tracks the file in service.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 /// Burgee's flag sidecar and flags-file tool.
 #[derive(Parser)]
@@ -22,6 +27,36 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Serve a flags file to apps over OFREP, reloading it when it changes.
+    Serve {
+        /// The flags file to serve.
+        #[arg(long, short = 'f', value_name = "FILE")]
+        file: PathBuf,
+        /// Address and port to listen on; anything but loopback needs --token.
+        #[arg(long, value_name = "ADDR:PORT", default_value = serve::DEFAULT_LISTEN)]
+        listen: SocketAddr,
+        /// The environment served when a request names none (default: the file's first).
+        #[arg(long, short = 'e', value_name = "ENV")]
+        environment: Option<String>,
+        /// Require `Authorization: Bearer TOKEN` on every request but /healthz.
+        #[arg(long, env = "BURGEE_TOKEN", hide_env_values = true, value_name = "TOKEN")]
+        token: Option<String>,
+        /// Send CORS headers to this origin (repeat for several; `*` for any).
+        #[arg(long = "cors-origin", value_name = "ORIGIN")]
+        cors_origins: Vec<String>,
+        /// Also re-read the file this often, e.g. `2s` (for filesystems without change events).
+        #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+        poll_interval: Option<Duration>,
+        /// Start even without a valid file; /readyz answers 503 until one appears.
+        #[arg(long)]
+        wait_for_file: bool,
+        /// `text` for people, `json` for log shippers.
+        #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+        log_format: LogFormat,
+        /// Log level or filter (`info`, `debug`, `burgee_sidecar=debug`); RUST_LOG also works.
+        #[arg(long, value_name = "FILTER", default_value = "info")]
+        log_level: String,
+    },
     /// Check flags files: exit 0 when all are valid, 1 when any is not.
     Check {
         /// The files to check.
@@ -77,9 +112,78 @@ enum Format {
     Json,
 }
 
+/// How `serve` logs.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let (number, unit) = s.find(|c: char| !c.is_ascii_digit() && c != '.').map_or((s, "s"), |i| s.split_at(i));
+    let n: f64 = number.parse().map_err(|_| format!("`{s}` is not a duration like 500ms, 2s or 1m"))?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" => n,
+        "m" => n * 60.0,
+        _ => return Err(format!("`{s}`: use ms, s or m")),
+    };
+    if !(0.01..=86_400.0).contains(&secs) {
+        return Err(format!("`{s}` is out of range (10ms to 24h)"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+fn init_logging(format: LogFormat, level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .or_else(|_| tracing_subscriber::EnvFilter::try_new(level))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Serve {
+            file,
+            listen,
+            environment,
+            token,
+            cors_origins,
+            poll_interval,
+            wait_for_file,
+            log_format,
+            log_level,
+        } => {
+            init_logging(log_format, &log_level);
+            let config =
+                serve::ServeConfig { file, listen, environment, token, cors_origins, poll_interval, wait_for_file };
+            let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().max_blocking_threads(4).build()
+            {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("burgee-sidecar: cannot start: {e}");
+                    return ExitCode::from(1);
+                }
+            };
+            return match runtime.block_on(serve::run(config)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    if log_format == LogFormat::Json {
+                        tracing::error!("{e:#}");
+                    }
+                    eprintln!("burgee-sidecar: {e:#}");
+                    ExitCode::from(1)
+                }
+            };
+        }
         Command::Check { files, format, deny_warnings } => {
             cli::check::run(&files, format == Format::Json, deny_warnings)
         }

@@ -1,0 +1,236 @@
+//! The store of the file in service: the last accepted version, swapped in
+//! whole (so every request sees one version), and the outcome of the last
+//! reload attempt (so a rejected file shows on `/readyz`, `/v1/status`,
+//! `/metrics` and as an event, while the last good one keeps serving).
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+use arc_swap::ArcSwapOption;
+use burgee_rules::{CompiledFile, Diagnostic, load};
+use serde_json::{Value, json};
+use tokio::sync::broadcast;
+
+use crate::serve::metrics::{FlagCounters, Metrics};
+
+/// One accepted version of the flags file, ready to evaluate.
+pub struct Snapshot {
+    /// The compiled file.
+    pub compiled: CompiledFile,
+    /// The version: a hash of the file's bytes, as hex.
+    pub version: String,
+    /// When it was accepted.
+    pub loaded_at: SystemTime,
+    /// Evaluation counters per flag (by flag index) and reason.
+    pub counters: Vec<FlagCounters>,
+}
+
+/// Something the `/v1/events` stream tells subscribers.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// A new version was accepted.
+    ConfigurationChange {
+        /// The new version.
+        version: String,
+    },
+    /// A changed file was rejected; the old version keeps serving.
+    ReloadFailed {
+        /// Every problem, as JSON diagnostics.
+        errors: Value,
+    },
+}
+
+/// The last rejected file.
+#[derive(Debug, Clone)]
+pub struct Rejection {
+    /// When it was seen.
+    pub at: SystemTime,
+    /// Every problem, as JSON diagnostics (`[{severity, code, pointer, message}]`).
+    pub errors: Value,
+}
+
+/// What a reload attempt did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// A new version is in service.
+    Accepted,
+    /// The content is the version in service, or the one last rejected.
+    Unchanged,
+    /// The file was rejected; the last accepted version keeps serving.
+    Rejected,
+}
+
+#[derive(Default)]
+struct Attempts {
+    /// Hash of the content in service.
+    serving_hash: Option<u64>,
+    /// Hash of the content last rejected (not retried until it changes).
+    rejected_hash: Option<u64>,
+    /// The newest file on disk is rejected (cleared by the next acceptance).
+    rejection: Option<Rejection>,
+    accepted: u64,
+    rejected: u64,
+}
+
+/// The file in service and the reload history.
+pub struct Store {
+    path: PathBuf,
+    environment: Option<String>,
+    current: ArcSwapOption<Snapshot>,
+    attempts: Mutex<Attempts>,
+    events: broadcast::Sender<Event>,
+    metrics: Arc<Metrics>,
+}
+
+/// What `/v1/status` and `/readyz` report about reloads.
+pub struct ReloadStatus {
+    /// The newest file's problems, when it was rejected.
+    pub rejection: Option<Rejection>,
+    /// Reloads accepted since start (including the first load).
+    pub accepted: u64,
+    /// Reloads rejected since start.
+    pub rejected: u64,
+}
+
+impl Store {
+    /// A store for the file at `path`. `environment`, when given, must exist
+    /// in every accepted version.
+    pub fn new(path: PathBuf, environment: Option<String>, metrics: Arc<Metrics>) -> Self {
+        let (events, _) = broadcast::channel(64);
+        Store { path, environment, current: ArcSwapOption::empty(), attempts: Mutex::default(), events, metrics }
+    }
+
+    /// The path being served.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The environment served when a request names none.
+    pub fn configured_environment(&self) -> Option<&str> {
+        self.environment.as_deref()
+    }
+
+    /// The version in service, if any.
+    pub fn current(&self) -> Option<Arc<Snapshot>> {
+        self.current.load_full()
+    }
+
+    /// Subscribe to reload events.
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.events.subscribe()
+    }
+
+    /// The reload history.
+    pub fn status(&self) -> ReloadStatus {
+        let a = self.attempts.lock().unwrap_or_else(|e| e.into_inner());
+        ReloadStatus { rejection: a.rejection.clone(), accepted: a.accepted, rejected: a.rejected }
+    }
+
+    /// Read the file and, if its content changed, load it: swap it in when
+    /// valid, record and report every problem when not. Blocking (file I/O and
+    /// compilation): run it off the request path.
+    pub fn reload(&self) -> Outcome {
+        let bytes = match std::fs::read(&self.path) {
+            Ok(b) => b,
+            Err(e) => {
+                let message = format!("cannot read the flags file: {e}");
+                return self.reject(
+                    None,
+                    json!([{"severity": "error", "code": "unreadable", "pointer": "", "message": message}]),
+                );
+            }
+        };
+        let hash = xxhash_rust::xxh3::xxh3_64(&bytes);
+        {
+            let mut a = self.attempts.lock().unwrap_or_else(|e| e.into_inner());
+            if a.serving_hash == Some(hash) {
+                // The file on disk is the one in service again (say, after a
+                // delete and recreate): nothing to reload, nothing degraded.
+                a.rejection = None;
+                a.rejected_hash = None;
+                return Outcome::Unchanged;
+            }
+            if a.rejected_hash == Some(hash) {
+                return Outcome::Unchanged;
+            }
+        }
+        let text = match String::from_utf8(bytes) {
+            Ok(t) => t,
+            Err(e) => {
+                let message = format!("the flags file is not UTF-8 text (byte {})", e.utf8_error().valid_up_to());
+                return self.reject(
+                    Some(hash),
+                    json!([{"severity": "error", "code": "syntax", "pointer": "", "message": message}]),
+                );
+            }
+        };
+        let loaded = match load(&text) {
+            Ok(l) => l,
+            Err(rejected) => {
+                let errors: Vec<&Diagnostic> = rejected.errors().collect();
+                return self.reject(Some(hash), serde_json::to_value(errors).unwrap_or_default());
+            }
+        };
+        if let Some(env) = &self.environment
+            && loaded.compiled.environment(env).is_none()
+        {
+            let message = format!("the served environment `{env}` is not in the file's environments");
+            return self.reject(
+                Some(hash),
+                json!([{"severity": "error", "code": "unknown-environment", "pointer": "/environments", "message": message}]),
+            );
+        }
+        for w in loaded.compiled.warnings() {
+            tracing::warn!(code = %w.code, pointer = %w.pointer, "{}", w.message);
+        }
+        let version = format!("{hash:016x}");
+        let counters = self.metrics.flag_counters(&loaded.compiled);
+        let snapshot =
+            Snapshot { compiled: loaded.compiled, version: version.clone(), loaded_at: SystemTime::now(), counters };
+        tracing::info!(
+            version = %version,
+            flags = snapshot.compiled.flag_count(),
+            segments = snapshot.compiled.segment_count(),
+            "flags file accepted"
+        );
+        self.current.store(Some(Arc::new(snapshot)));
+        {
+            let mut a = self.attempts.lock().unwrap_or_else(|e| e.into_inner());
+            a.serving_hash = Some(hash);
+            a.rejected_hash = None;
+            a.rejection = None;
+            a.accepted += 1;
+        }
+        self.metrics.reload_accepted();
+        let _ = self.events.send(Event::ConfigurationChange { version });
+        Outcome::Accepted
+    }
+
+    fn reject(&self, hash: Option<u64>, errors: Value) -> Outcome {
+        {
+            let mut a = self.attempts.lock().unwrap_or_else(|e| e.into_inner());
+            if hash.is_none() && a.rejection.as_ref().is_some_and(|r| r.errors == errors) {
+                // The file is still unreadable: already reported.
+                return Outcome::Unchanged;
+            }
+            a.rejected_hash = hash;
+            a.rejection = Some(Rejection { at: SystemTime::now(), errors: errors.clone() });
+            a.rejected += 1;
+        }
+        let list = errors.as_array().map(Vec::as_slice).unwrap_or_default();
+        for e in list {
+            tracing::error!(
+                code = e["code"].as_str().unwrap_or(""),
+                pointer = e["pointer"].as_str().unwrap_or(""),
+                "{}",
+                e["message"].as_str().unwrap_or("")
+            );
+        }
+        let serving = self.current().map(|s| s.version.clone());
+        tracing::error!(errors = list.len(), serving = serving.as_deref().unwrap_or("nothing"), "flags file rejected");
+        self.metrics.reload_rejected();
+        let _ = self.events.send(Event::ReloadFailed { errors });
+        Outcome::Rejected
+    }
+}

@@ -1,0 +1,156 @@
+//! `burgee-sidecar serve`: the HTTP server on hyper and tokio. It binds,
+//! loads the file, starts the watch, accepts connections until SIGTERM or
+//! SIGINT, then stops accepting and lets requests in flight finish.
+
+pub mod events;
+pub mod metrics;
+pub mod routes;
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::TcpListener;
+
+use crate::reload::store::{Outcome, Store};
+use crate::reload::watch;
+use metrics::Metrics;
+use routes::App;
+
+/// The default address: loopback only.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8016";
+
+/// How long a client may take to send its request headers.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long shutdown waits for requests in flight.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// The server's settings, from the command line.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    /// The flags file.
+    pub file: PathBuf,
+    /// Where to listen.
+    pub listen: SocketAddr,
+    /// The environment served when a request names none.
+    pub environment: Option<String>,
+    /// Bearer token required on every request but `/healthz`.
+    pub token: Option<String>,
+    /// Origins that get CORS headers.
+    pub cors_origins: Vec<String>,
+    /// Also re-read the file this often (for filesystems without events).
+    pub poll_interval: Option<Duration>,
+    /// Start without a valid file, answering 503 on `/readyz` until one appears.
+    pub wait_for_file: bool,
+}
+
+/// Run the server until a shutdown signal.
+pub async fn run(config: ServeConfig) -> Result<()> {
+    if !config.listen.ip().is_loopback() && config.token.is_none() {
+        bail!(
+            "listening on {} reaches beyond this host: give a --token (or BURGEE_TOKEN) that clients must send",
+            config.listen
+        );
+    }
+    let metrics = Arc::new(Metrics::new());
+    let store = Arc::new(Store::new(config.file.clone(), config.environment.clone(), metrics.clone()));
+    let first = {
+        let store = store.clone();
+        tokio::task::spawn_blocking(move || store.reload()).await?
+    };
+    if first != Outcome::Accepted {
+        if config.wait_for_file {
+            tracing::warn!(file = %config.file.display(), "no valid flags file yet; /readyz answers 503 until one appears");
+        } else {
+            // Printed as well as logged: a log filter must not hide why we stopped.
+            let shown = config.file.display().to_string();
+            let errors = store.status().rejection.map(|r| r.errors).unwrap_or_default();
+            for e in errors.as_array().into_iter().flatten() {
+                let pointer = e["pointer"].as_str().unwrap_or("");
+                let place = if pointer.is_empty() { String::new() } else { format!(" at {pointer}") };
+                eprintln!(
+                    "{shown}: error[{}]{place}: {}",
+                    e["code"].as_str().unwrap_or(""),
+                    e["message"].as_str().unwrap_or("")
+                );
+            }
+            bail!("{shown} cannot be served (every problem is listed above); fix it, or start with --wait-for-file");
+        }
+    }
+    let _watch = watch::spawn(store.clone(), config.poll_interval)?;
+
+    let listener =
+        TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
+    let local = listener.local_addr()?;
+    tracing::info!(address = %local, "listening");
+    // Tests and scripts read the actual address (with --listen 127.0.0.1:0) from this line.
+    println!("burgee-sidecar listening on http://{local}");
+
+    let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
+    let app =
+        Arc::new(App { store, token: config.token, cors_origins: config.cors_origins, metrics, shutdown: shutdown_rx });
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut signal = std::pin::pin!(shutdown_signal());
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let stream = match accepted {
+                    Ok((stream, _)) => stream,
+                    Err(e) => {
+                        // Out of file descriptors and the like: back off instead of spinning.
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let app = app.clone();
+                let service = service_fn(move |req| {
+                    let app = app.clone();
+                    async move { Ok::<_, Infallible>(routes::handle(app, req).await) }
+                });
+                let conn = http1::Builder::new()
+                    .timer(TokioTimer::new())
+                    .header_read_timeout(HEADER_READ_TIMEOUT)
+                    .serve_connection(TokioIo::new(stream), service);
+                let conn = graceful.watch(conn);
+                tokio::spawn(async move {
+                    if let Err(e) = conn.await {
+                        tracing::debug!(error = %e, "connection ended with an error");
+                    }
+                });
+            }
+            () = &mut signal => break,
+        }
+    }
+    drop(listener);
+    tracing::info!("shutting down: finishing requests in flight");
+    let _ = shutdown_tx.send(true);
+    tokio::select! {
+        () = graceful.shutdown() => tracing::info!("stopped"),
+        () = tokio::time::sleep(SHUTDOWN_GRACE) => tracing::warn!("stopped with requests still in flight after {SHUTDOWN_GRACE:?}"),
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = term => {}
+    }
+}

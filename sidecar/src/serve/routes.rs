@@ -1,0 +1,530 @@
+//! The HTTP interface, as a function from request to response that tests call
+//! without a socket: OFREP (single and bulk), the plain GET endpoints,
+//! events, health, status and metrics; authorization, CORS and the body limit.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
+
+use burgee_rules::{Context, EnvId, EvalError, EvalResult};
+use bytes::Bytes;
+use http::header::{self, HeaderMap, HeaderValue};
+use http::{Method, Request, Response, StatusCode};
+use http_body_util::combinators::UnsyncBoxBody;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Body;
+use serde_json::{Map, Value, json};
+
+use super::events;
+use super::metrics::Route;
+use crate::ofrep;
+use crate::reload::store::{Snapshot, Store};
+
+/// The response body type: a whole body, or a stream for events.
+pub type ResponseBody = UnsyncBoxBody<Bytes, Infallible>;
+
+/// Request bodies larger than this get 413.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// What the request handler needs: the store, and the server's settings.
+pub struct App {
+    /// The file in service.
+    pub store: Arc<Store>,
+    /// Required as `Authorization: Bearer <token>` on every request but `/healthz`.
+    pub token: Option<String>,
+    /// Origins that get CORS headers.
+    pub cors_origins: Vec<String>,
+    /// Metrics.
+    pub metrics: Arc<super::metrics::Metrics>,
+    /// Ends event streams on shutdown.
+    pub shutdown: tokio::sync::watch::Receiver<bool>,
+}
+
+/// Handle one request.
+pub async fn handle<B>(app: Arc<App>, req: Request<B>) -> Response<ResponseBody>
+where
+    B: Body<Data = Bytes> + Send,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    let started = Instant::now();
+    let origin = req.headers().get(header::ORIGIN).cloned();
+    let (route, mut response) = route(&app, req).await;
+    if let Some(origin) = origin {
+        cors(&app, &origin, response.headers_mut());
+    }
+    app.metrics.observe(route, started.elapsed());
+    response
+}
+
+async fn route<B>(app: &App, req: Request<B>) -> (Route, Response<ResponseBody>)
+where
+    B: Body<Data = Bytes> + Send,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    let path = req.uri().path().to_owned();
+    let method = req.method().clone();
+
+    if method == Method::OPTIONS {
+        return (Route::other, preflight(app, req.headers()));
+    }
+    if path == "/healthz" {
+        return (
+            Route::operations,
+            only_get(&method).unwrap_or_else(|| json_response(StatusCode::OK, &json!({"status": "ok"}))),
+        );
+    }
+    if let Some(denied) = authorize(app, req.headers()) {
+        return (Route::other, denied);
+    }
+
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    match segments.as_slice() {
+        ["ofrep", "v1", "evaluate", "flags"] => {
+            let r = if method == Method::POST { ofrep_bulk(app, req).await } else { not_allowed("POST") };
+            (Route::ofrep_bulk, r)
+        }
+        ["ofrep", "v1", "evaluate", "flags", key] => {
+            let key = (*key).to_owned();
+            let r = if method == Method::POST { ofrep_flag(app, &key, req).await } else { not_allowed("POST") };
+            (Route::ofrep_flag, r)
+        }
+        ["v1", "flags"] => (Route::flags, only_get(&method).unwrap_or_else(|| plain_flags(app, None, &req))),
+        ["v1", "flags", key] => {
+            let key = (*key).to_owned();
+            (Route::flag, only_get(&method).unwrap_or_else(|| plain_flags(app, Some(&key), &req)))
+        }
+        ["v1", "events"] => (Route::events, only_get(&method).unwrap_or_else(|| events::stream(app))),
+        ["readyz"] => (Route::operations, only_get(&method).unwrap_or_else(|| readyz(app))),
+        ["v1", "status"] => (Route::operations, only_get(&method).unwrap_or_else(|| status(app))),
+        ["metrics"] => (
+            Route::operations,
+            only_get(&method).unwrap_or_else(|| {
+                let mut r = Response::new(full(app.metrics.encode()));
+                r.headers_mut().insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
+                );
+                r
+            }),
+        ),
+        _ => (
+            Route::other,
+            json_response(
+                StatusCode::NOT_FOUND,
+                &json!({"errorCode": "GENERAL", "errorDetails": format!("no endpoint {path}")}),
+            ),
+        ),
+    }
+}
+
+fn only_get(method: &Method) -> Option<Response<ResponseBody>> {
+    (method != Method::GET && method != Method::HEAD).then(|| not_allowed("GET"))
+}
+
+fn not_allowed(allow: &'static str) -> Response<ResponseBody> {
+    let mut r = json_response(
+        StatusCode::METHOD_NOT_ALLOWED,
+        &json!({"errorCode": "GENERAL", "errorDetails": format!("use {allow}")}),
+    );
+    r.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allow));
+    r
+}
+
+/// `None` when the request may go on; a 401 otherwise.
+fn authorize(app: &App, headers: &HeaderMap) -> Option<Response<ResponseBody>> {
+    let token = app.token.as_deref()?;
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    if given.is_some_and(|g| constant_time_eq(g.as_bytes(), token.as_bytes())) {
+        return None;
+    }
+    let mut r = json_response(
+        StatusCode::UNAUTHORIZED,
+        &json!({"errorCode": "GENERAL", "errorDetails": "missing or wrong bearer token"}),
+    );
+    r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    Some(r)
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn cors(app: &App, origin: &HeaderValue, headers: &mut HeaderMap) {
+    let allowed = origin.to_str().is_ok_and(|o| app.cors_origins.iter().any(|a| a == o || a == "*"));
+    if allowed {
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
+        headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("ETag"));
+        headers.append(header::VARY, HeaderValue::from_static("Origin"));
+    }
+}
+
+fn preflight(app: &App, headers: &HeaderMap) -> Response<ResponseBody> {
+    let mut r = Response::new(empty());
+    *r.status_mut() = StatusCode::NO_CONTENT;
+    let allowed = headers
+        .get(header::ORIGIN)
+        .and_then(|o| o.to_str().ok())
+        .is_some_and(|o| app.cors_origins.iter().any(|a| a == o || a == "*"));
+    if allowed {
+        let h = r.headers_mut();
+        h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST, OPTIONS"));
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            HeaderValue::from_static("Content-Type, Authorization, If-None-Match, X-Burgee-Environment"),
+        );
+        h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+    }
+    r
+}
+
+/// The snapshot and environment for a request, or the error response.
+#[allow(clippy::result_large_err)]
+fn snapshot_and_env(
+    app: &App,
+    headers: &HeaderMap,
+    key: &str,
+) -> Result<(Arc<Snapshot>, EnvId), Response<ResponseBody>> {
+    let Some(snapshot) = app.store.current() else {
+        return Err(json_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &json!({"key": key, "errorCode": "PROVIDER_NOT_READY", "errorDetails": "no valid flags file has been loaded yet"}),
+        ));
+    };
+    let requested = match headers.get("x-burgee-environment") {
+        Some(v) => match v.to_str() {
+            Ok(s) => Some(s.to_owned()),
+            Err(_) => return Err(bad_request(key, "GENERAL", "X-Burgee-Environment is not text")),
+        },
+        None => app.store.configured_environment().map(str::to_owned),
+    };
+    let env = match requested {
+        None => snapshot.compiled.first_environment(),
+        Some(name) => match snapshot.compiled.environment(&name) {
+            Some(id) => id,
+            None => {
+                let known: Vec<&str> = snapshot.compiled.environment_keys().collect();
+                let details =
+                    format!("unknown environment `{}`; this file has: {}", truncate(&name, 128), known.join(", "));
+                return Err(bad_request(key, "GENERAL", &details));
+            }
+        },
+    };
+    Ok((snapshot, env))
+}
+
+fn truncate(s: &str, max: usize) -> &str {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
+/// How much of a body over [`BODY_LIMIT`] is read and thrown away, and for how
+/// long, so that a client still sending it gets its 413 rather than a reset
+/// connection. Nothing past the limit is kept.
+const DRAIN_LIMIT: usize = 16 * BODY_LIMIT;
+const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The whole body, or `None` when it is over [`BODY_LIMIT`] (after draining
+/// what the client sends, within [`DRAIN_LIMIT`] and [`DRAIN_TIME`]).
+async fn read_body<B>(body: B) -> Result<Option<Bytes>, B::Error>
+where
+    B: Body<Data = Bytes> + Send,
+{
+    let mut body = std::pin::pin!(body);
+    let mut kept = Vec::new();
+    let mut seen = 0usize;
+    let mut draining_since = None;
+    loop {
+        let frame = match draining_since {
+            None => body.frame().await,
+            Some(since) => {
+                let left = DRAIN_TIME.saturating_sub(Instant::now().duration_since(since));
+                match tokio::time::timeout(left, body.frame()).await {
+                    Ok(frame) => frame,
+                    Err(_) => return Ok(None),
+                }
+            }
+        };
+        let Some(frame) = frame.transpose()? else { break };
+        let Ok(data) = frame.into_data() else { continue };
+        seen = seen.saturating_add(data.len());
+        if seen > BODY_LIMIT {
+            kept = Vec::new();
+            draining_since.get_or_insert_with(Instant::now);
+            if seen > DRAIN_LIMIT {
+                return Ok(None);
+            }
+        } else {
+            kept.extend_from_slice(&data);
+        }
+    }
+    Ok(draining_since.is_none().then(|| Bytes::from(kept)))
+}
+
+/// Read an OFREP request body into a context. A missing or empty body is an
+/// empty context.
+#[allow(clippy::result_large_err)]
+async fn read_context<B>(req: Request<B>, key: &str) -> Result<(Context, Value), Response<ResponseBody>>
+where
+    B: Body<Data = Bytes> + Send,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    let declared =
+        req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    let waits_for_go_ahead =
+        req.headers().get(header::EXPECT).is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+    // A client that waits for `100 Continue` has sent nothing yet: answer now.
+    if declared.is_some_and(|n| n > DRAIN_LIMIT as u64 || (waits_for_go_ahead && n > BODY_LIMIT as u64)) {
+        return Err(too_large(key));
+    }
+    let bytes = match read_body(req.into_body()).await {
+        Ok(Some(bytes)) => bytes,
+        Ok(None) => return Err(too_large(key)),
+        Err(e) => return Err(bad_request(key, "PARSE_ERROR", &format!("cannot read the request body: {e}"))),
+    };
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok((Context::new(), json!({})));
+    }
+    let body: Value = match serde_json::from_slice(&bytes) {
+        Ok(v) => v,
+        Err(e) => return Err(bad_request(key, "PARSE_ERROR", &format!("the body is not JSON: {e}"))),
+    };
+    let context_json = match body {
+        Value::Object(mut o) => match o.remove("context") {
+            None | Some(Value::Null) => json!({}),
+            Some(c) => c,
+        },
+        other => {
+            let details =
+                format!("the body must be a JSON object like {{\"context\": {{...}}}}, found {}", kind(&other));
+            return Err(bad_request(key, "INVALID_CONTEXT", &details));
+        }
+    };
+    match Context::from_json(context_json.clone()) {
+        Ok(c) => Ok((c, context_json)),
+        Err(e) => Err(bad_request(key, "INVALID_CONTEXT", &e.to_string())),
+    }
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+async fn ofrep_flag<B>(app: &App, key: &str, req: Request<B>) -> Response<ResponseBody>
+where
+    B: Body<Data = Bytes> + Send,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    let (snapshot, env) = match snapshot_and_env(app, req.headers(), key) {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let (context, _) = match read_context(req, key).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    evaluation_response(app, &snapshot, key, env, &context)
+}
+
+fn evaluation_response(
+    app: &App,
+    snapshot: &Snapshot,
+    key: &str,
+    env: EnvId,
+    context: &Context,
+) -> Response<ResponseBody> {
+    let result = snapshot.compiled.evaluate(key, env, context);
+    count(app, snapshot, key, &result);
+    let status = match &result {
+        Ok(_) => StatusCode::OK,
+        Err(EvalError::FlagNotFound(_)) => StatusCode::NOT_FOUND,
+        Err(EvalError::TargetingKeyMissing { .. }) => StatusCode::BAD_REQUEST,
+    };
+    json_response(status, &ofrep::result_json(key, &result))
+}
+
+fn count(app: &App, snapshot: &Snapshot, key: &str, result: &EvalResult<'_>) {
+    match snapshot.compiled.flag(key).and_then(|id| snapshot.counters.get(id.index())) {
+        Some(c) => c.count(result.as_ref().ok().map(|e| e.reason)),
+        None => app.metrics.count_unknown_flag(),
+    }
+}
+
+async fn ofrep_bulk<B>(app: &App, req: Request<B>) -> Response<ResponseBody>
+where
+    B: Body<Data = Bytes> + Send,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    let (snapshot, env) = match snapshot_and_env(app, req.headers(), "") {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let if_none_match = req.headers().get(header::IF_NONE_MATCH).cloned();
+    let (context, context_json) = match read_context(req, "").await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let etag = etag(&snapshot.version, snapshot.compiled.environment_key(env), &context_json);
+    if let Some(tags) = if_none_match.as_ref().and_then(|v| v.to_str().ok())
+        && tags.split(',').map(str::trim).any(|t| t == etag || t == "*" || t.strip_prefix("W/") == Some(&etag))
+    {
+        let mut r = Response::new(empty());
+        *r.status_mut() = StatusCode::NOT_MODIFIED;
+        r.headers_mut().insert(header::ETAG, header_value(&etag));
+        return r;
+    }
+    let flags: Vec<Value> = snapshot
+        .compiled
+        .evaluate_all(env, &context)
+        .map(|(key, result)| {
+            count(app, &snapshot, key, &result);
+            ofrep::result_json(key, &result)
+        })
+        .collect();
+    let mut r = json_response(StatusCode::OK, &json!({"flags": flags}));
+    r.headers_mut().insert(header::ETAG, header_value(&etag));
+    r
+}
+
+/// The bulk ETag: the file version, the environment and the context.
+fn etag(version: &str, env: &str, context: &Value) -> String {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    h.update(version.as_bytes());
+    h.update(&[0]);
+    h.update(env.as_bytes());
+    h.update(&[0]);
+    h.update(context.to_string().as_bytes());
+    format!("\"{:016x}\"", h.digest())
+}
+
+fn header_value(s: &str) -> HeaderValue {
+    HeaderValue::from_str(s).unwrap_or_else(|_| HeaderValue::from_static("\"\""))
+}
+
+fn plain_flags<B>(app: &App, key: Option<&str>, req: &Request<B>) -> Response<ResponseBody> {
+    let (snapshot, env) = match snapshot_and_env(app, req.headers(), key.unwrap_or("")) {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let mut attributes = Map::new();
+    for (k, v) in form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes()) {
+        attributes.insert(k.into_owned(), Value::String(v.into_owned()));
+    }
+    let context = match Context::from_map(attributes) {
+        Ok(c) => c,
+        Err(e) => return bad_request(key.unwrap_or(""), "INVALID_CONTEXT", &e.to_string()),
+    };
+    match key {
+        Some(key) => evaluation_response(app, &snapshot, key, env, &context),
+        None => {
+            let flags: Vec<Value> = snapshot
+                .compiled
+                .evaluate_all(env, &context)
+                .map(|(key, result)| {
+                    count(app, &snapshot, key, &result);
+                    ofrep::result_json(key, &result)
+                })
+                .collect();
+            json_response(StatusCode::OK, &json!({"flags": flags}))
+        }
+    }
+}
+
+fn readyz(app: &App) -> Response<ResponseBody> {
+    let Some(snapshot) = app.store.current() else {
+        let status = app.store.status();
+        let mut body = json!({"status": "starting", "details": "no valid flags file has been loaded yet"});
+        if let Some(r) = status.rejection {
+            body["errors"] = r.errors;
+        }
+        return json_response(StatusCode::SERVICE_UNAVAILABLE, &body);
+    };
+    let status = app.store.status();
+    let body = match status.rejection {
+        None => json!({"status": "ready", "version": snapshot.version}),
+        Some(r) => json!({
+            "status": "degraded",
+            "version": snapshot.version,
+            "details": "the newest flags file on disk was rejected; the last accepted one is still served",
+            "errors": r.errors,
+        }),
+    };
+    json_response(StatusCode::OK, &body)
+}
+
+fn status(app: &App) -> Response<ResponseBody> {
+    let current = app.store.current();
+    let reloads = app.store.status();
+    let environment = current.as_ref().map(|s| match app.store.configured_environment() {
+        Some(e) => e.to_owned(),
+        None => s.compiled.environment_key(s.compiled.first_environment()).to_owned(),
+    });
+    let body = json!({
+        "file": app.store.path().display().to_string(),
+        "environment": environment,
+        "environments": current.as_ref().map(|s| s.compiled.environment_keys().collect::<Vec<_>>()),
+        "version": current.as_ref().map(|s| s.version.clone()),
+        "loadedAt": current.as_ref().map(|s| rfc3339(s.loaded_at)),
+        "flags": current.as_ref().map(|s| s.compiled.flag_count()),
+        "segments": current.as_ref().map(|s| s.compiled.segment_count()),
+        "reloads": {"accepted": reloads.accepted, "rejected": reloads.rejected},
+        "lastReloadError": reloads.rejection.map(|r| json!({"at": rfc3339(r.at), "errors": r.errors})),
+    });
+    json_response(StatusCode::OK, &body)
+}
+
+/// A time as RFC 3339 text.
+pub fn rfc3339(t: SystemTime) -> String {
+    time::OffsetDateTime::from(t).format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}
+
+fn bad_request(key: &str, code: &str, details: &str) -> Response<ResponseBody> {
+    json_response(StatusCode::BAD_REQUEST, &error_body(key, code, details))
+}
+
+fn too_large(key: &str) -> Response<ResponseBody> {
+    let mut r = json_response(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        &error_body(key, "GENERAL", &format!("the request body is larger than {BODY_LIMIT} bytes")),
+    );
+    // Part of the body may be unread: this connection cannot carry another request.
+    r.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+    r
+}
+
+fn error_body(key: &str, code: &str, details: &str) -> Value {
+    if key.is_empty() {
+        json!({"errorCode": code, "errorDetails": details})
+    } else {
+        ofrep::error_json(key, code, details)
+    }
+}
+
+/// A JSON response.
+pub fn json_response(status: StatusCode, body: &Value) -> Response<ResponseBody> {
+    let mut r = Response::new(full(body.to_string()));
+    *r.status_mut() = status;
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r
+}
+
+/// A whole body.
+pub fn full(body: impl Into<Bytes>) -> ResponseBody {
+    Full::new(body.into()).map_err(|never| match never {}).boxed_unsync()
+}
+
+fn empty() -> ResponseBody {
+    full(Bytes::new())
+}
