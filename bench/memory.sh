@@ -16,9 +16,10 @@ measure() { # file label
   local pid=$!
   for _ in $(seq 300); do grep -q listening "$work/out" && break; sleep 0.1; done
   local port; port=$(sed -n 's#.*127.0.0.1:\([0-9]*\).*#\1#p' "$work/out")
-  # A little traffic, as in service, then idle long enough for freed memory to go back.
+  # A little traffic, as in service, then idle: jemalloc hands the parse's
+  # freed pages back over about 10 s after the load (decay), so wait 30 s.
   for _ in $(seq 20); do curl -s -o /dev/null -X POST "http://127.0.0.1:$port/ofrep/v1/evaluate/flags" -d '{"context":{"targetingKey":"u1"}}'; done
-  sleep "${IDLE_SECONDS:-12}"
+  sleep "${IDLE_SECONDS:-30}"
   local rss peak
   rss=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
   peak=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")

@@ -132,7 +132,14 @@ pub(crate) struct CompiledSegment {
 /// Validate `file` and, when it has no errors, compile it. On failure, every
 /// diagnostic (errors and warnings) is returned.
 pub fn compile(file: &FlagFile) -> Result<CompiledFile, Vec<Diagnostic>> {
-    let diagnostics = validate(file);
+    compile_validated(file, validate(file))
+}
+
+/// [`compile`] for a caller that already ran [`validate`] on `file` (say, on
+/// another thread) and passes its diagnostics: any error rejects the file.
+/// Given diagnostics of some other file, a bad reference is still an error
+/// (`internal`), never a panic.
+pub fn compile_validated(file: &FlagFile, diagnostics: Vec<Diagnostic>) -> Result<CompiledFile, Vec<Diagnostic>> {
     if diagnostics.iter().any(Diagnostic::is_error) {
         return Err(diagnostics);
     }

@@ -163,6 +163,11 @@ fn main() -> ExitCode {
             log_level,
         } => {
             init_logging(log_format, &log_level);
+            // Hand freed memory back in the background (about 10 s after a
+            // reload), not only when the next allocation happens to come.
+            if let Err(e) = tikv_jemalloc_ctl::background_thread::write(true) {
+                tracing::debug!(error = %e, "jemalloc background thread unavailable");
+            }
             let config =
                 serve::ServeConfig { file, listen, environment, token, cors_origins, poll_interval, wait_for_file };
             let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().max_blocking_threads(4).build()

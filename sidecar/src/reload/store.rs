@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use arc_swap::ArcSwapOption;
-use burgee_rules::{CompiledFile, Diagnostic, load};
+use burgee_rules::{CompiledFile, Diagnostic};
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
 
@@ -165,15 +165,16 @@ impl Store {
                 );
             }
         };
-        let loaded = match load(&text) {
-            Ok(l) => l,
-            Err(rejected) => {
-                let errors: Vec<&Diagnostic> = rejected.errors().collect();
+        let compiled = match parse_and_compile(&text) {
+            Ok(c) => c,
+            Err(diagnostics) => {
+                let errors: Vec<&Diagnostic> = diagnostics.iter().filter(|d| d.is_error()).collect();
                 return self.reject(Some(hash), serde_json::to_value(errors).unwrap_or_default());
             }
         };
+        drop(text);
         if let Some(env) = &self.environment
-            && loaded.compiled.environment(env).is_none()
+            && compiled.environment(env).is_none()
         {
             let message = format!("the served environment `{env}` is not in the file's environments");
             return self.reject(
@@ -181,13 +182,12 @@ impl Store {
                 json!([{"severity": "error", "code": "unknown-environment", "pointer": "/environments", "message": message}]),
             );
         }
-        for w in loaded.compiled.warnings() {
+        for w in compiled.warnings() {
             tracing::warn!(code = %w.code, pointer = %w.pointer, "{}", w.message);
         }
         let version = format!("{hash:016x}");
-        let counters = self.metrics.flag_counters(&loaded.compiled);
-        let snapshot =
-            Snapshot { compiled: loaded.compiled, version: version.clone(), loaded_at: SystemTime::now(), counters };
+        let counters = self.metrics.flag_counters(&compiled);
+        let snapshot = Snapshot { compiled, version: version.clone(), loaded_at: SystemTime::now(), counters };
         tracing::info!(
             version = %version,
             flags = snapshot.compiled.flag_count(),
@@ -206,7 +206,31 @@ impl Store {
         let _ = self.events.send(Event::ConfigurationChange { version });
         Outcome::Accepted
     }
+}
 
+/// Parse and validate here, compile on a thread of its own. The compiled file
+/// is what stays in memory for as long as it serves; built on a fresh thread,
+/// it gets an allocator arena of its own instead of being scattered among the
+/// parse's temporary allocations, so when those are freed their pages can go
+/// back to the system whole.
+fn parse_and_compile(text: &str) -> Result<CompiledFile, Vec<Diagnostic>> {
+    let file = burgee_rules::parse::parse(text)?;
+    let diagnostics = burgee_rules::validate::validate(&file);
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("burgee-compile".into())
+            .spawn_scoped(scope, || burgee_rules::compile::compile_validated(&file, diagnostics))
+            .map_err(|e| {
+                vec![Diagnostic::error(burgee_rules::Code::Internal, "", format!("cannot start a thread: {e}"))]
+            })?
+            .join()
+            .unwrap_or_else(|_| {
+                Err(vec![Diagnostic::error(burgee_rules::Code::Internal, "", "compiling the file failed (a bug)")])
+            })
+    })
+}
+
+impl Store {
     fn reject(&self, hash: Option<u64>, errors: Value) -> Outcome {
         {
             let mut a = self.attempts.lock().unwrap_or_else(|e| e.into_inner());

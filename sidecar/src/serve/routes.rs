@@ -528,3 +528,105 @@ pub fn full(body: impl Into<Bytes>) -> ResponseBody {
 fn empty() -> ResponseBody {
     full(Bytes::new())
 }
+
+#[cfg(test)]
+mod tests {
+    //! The handler called directly, without a socket (the end-to-end tests in
+    //! /tests run the real binary).
+    use super::*;
+    use crate::reload::store::Outcome;
+    use crate::serve::metrics::Metrics;
+
+    const FILE: &str = r#"{"version": 1, "environments": ["dev", "prod"], "flags": {
+      "ratio": {"variants": {"low": 1.0, "high": 2.5}, "off": "low",
+        "environments": {"dev": {"enabled": true, "default": {"variant": "high"}},
+                         "prod": {"enabled": true, "default": {"variant": "low"}}}}}}"#;
+
+    fn app(dir: &tempfile::TempDir) -> Arc<App> {
+        let path = dir.path().join("flags.json");
+        std::fs::write(&path, FILE).unwrap();
+        let metrics = Arc::new(Metrics::new());
+        let store = Arc::new(Store::new(path, None, metrics.clone()));
+        assert_eq!(store.reload(), Outcome::Accepted);
+        let (_, shutdown) = tokio::sync::watch::channel(false);
+        Arc::new(App { store, token: None, cors_origins: vec![], metrics, shutdown })
+    }
+
+    async fn call(app: &Arc<App>, req: Request<Full<Bytes>>) -> (StatusCode, String) {
+        let response = handle(app.clone(), req).await;
+        let status = response.status();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        (status, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    fn post(path: &str) -> http::request::Builder {
+        Request::builder().method(Method::POST).uri(path)
+    }
+
+    #[tokio::test]
+    async fn evaluates_keeping_the_number_form_and_picks_environments() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = app(&dir);
+        let body = r#"{"context": {"targetingKey": "u"}}"#;
+        let req = post("/ofrep/v1/evaluate/flags/ratio").body(Full::from(body)).unwrap();
+        let (status, text) = call(&app, req).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(text, r#"{"key":"ratio","value":2.5,"variant":"high","reason":"STATIC","metadata":{}}"#);
+
+        let req =
+            post("/ofrep/v1/evaluate/flags/ratio").header("X-Burgee-Environment", "prod").body(Full::from("")).unwrap();
+        let (status, text) = call(&app, req).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(text.contains(r#""value":1.0"#), "{text}");
+
+        let req =
+            post("/ofrep/v1/evaluate/flags/ratio").header("X-Burgee-Environment", "qa").body(Full::from("")).unwrap();
+        let (status, text) = call(&app, req).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(text.contains("unknown environment `qa`; this file has: dev, prod"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn bad_bodies_get_the_contracts_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = app(&dir);
+        let req = post("/ofrep/v1/evaluate/flags/ratio").body(Full::from("{oops")).unwrap();
+        let (status, text) = call(&app, req).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(text.contains(r#""errorCode":"PARSE_ERROR""#), "{text}");
+
+        let req = post("/ofrep/v1/evaluate/flags/ratio").body(Full::from(r#"{"context": 3}"#)).unwrap();
+        let (status, text) = call(&app, req).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(text.contains(r#""errorCode":"INVALID_CONTEXT""#), "{text}");
+
+        let big = vec![b' '; BODY_LIMIT + 1];
+        let req = post("/ofrep/v1/evaluate/flags/ratio").body(Full::from(big)).unwrap();
+        let (status, _) = call(&app, req).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+
+        let req = post("/ofrep/v1/evaluate/flags/nope").body(Full::from("")).unwrap();
+        let (status, text) = call(&app, req).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert!(text.contains(r#""errorCode":"FLAG_NOT_FOUND""#), "{text}");
+    }
+
+    #[tokio::test]
+    async fn a_token_guards_everything_but_healthz() {
+        let dir = tempfile::tempdir().unwrap();
+        let open = app(&dir);
+        let app = Arc::new(App {
+            store: open.store.clone(),
+            token: Some("s3cret".into()),
+            cors_origins: vec![],
+            metrics: open.metrics.clone(),
+            shutdown: open.shutdown.clone(),
+        });
+        let get = |path: &str| Request::builder().uri(path).body(Full::from("")).unwrap();
+        assert_eq!(call(&app, get("/healthz")).await.0, StatusCode::OK);
+        assert_eq!(call(&app, get("/readyz")).await.0, StatusCode::UNAUTHORIZED);
+        let authorized =
+            Request::builder().uri("/readyz").header("Authorization", "Bearer s3cret").body(Full::from("")).unwrap();
+        assert_eq!(call(&app, authorized).await.0, StatusCode::OK);
+    }
+}
