@@ -271,3 +271,25 @@ fn schema_command_prints_the_committed_schema() {
     let schema: Value = serde_json::from_str(&committed).unwrap();
     assert_eq!(schema["$schema"], json!("http://json-schema.org/draft-07/schema#"));
 }
+
+#[test]
+fn the_kubernetes_example_ships_a_valid_flags_file_where_the_sidecar_reads_it() {
+    let configmap = fs::read_to_string(repo().join("examples/kubernetes/flags-configmap.yaml")).unwrap();
+    let embedded: String = configmap
+        .lines()
+        .skip_while(|l| !l.trim_start().starts_with("flags.json: |"))
+        .skip(1)
+        .map(|l| l.strip_prefix("    ").unwrap_or(l))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let d = Dir::new();
+    let f = d.file("flags.json", &embedded);
+    let o = run(&["check", "--deny-warnings", &f]);
+    assert!(o.status.success(), "{}", stdout(&o));
+
+    let deployment = fs::read_to_string(repo().join("examples/kubernetes/deployment.yaml")).unwrap();
+    assert!(deployment.contains("--file=/etc/burgee/flags.json"));
+    assert!(deployment.contains("mountPath: /etc/burgee"));
+    assert!(deployment.contains("name: burgee-flags"), "the deployment mounts the ConfigMap");
+    assert!(configmap.contains("name: burgee-flags"));
+}
