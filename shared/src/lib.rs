@@ -24,6 +24,7 @@ pub mod bucket;
 pub mod compile;
 pub mod context;
 pub mod diagnostic;
+pub mod edit;
 pub mod eval;
 pub mod model;
 mod ops;

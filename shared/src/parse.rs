@@ -418,8 +418,8 @@ fn wrong_type(at: &Pointer, expected: &str, found: &Value) -> Diagnostic {
     Diagnostic::error(Code::InvalidType, at, format!("expected {expected}, found {}", kind_of(found)))
 }
 
-/// "a string", "an object", … for messages.
-pub(crate) fn kind_of(v: &Value) -> &'static str {
+/// What kind of JSON value this is, for messages: "a string", "an object", …
+pub fn kind_of(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

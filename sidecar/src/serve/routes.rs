@@ -300,25 +300,16 @@ where
             Some(c) => c,
         },
         other => {
-            let details =
-                format!("the body must be a JSON object like {{\"context\": {{...}}}}, found {}", kind(&other));
+            let details = format!(
+                "the body must be a JSON object like {{\"context\": {{...}}}}, found {}",
+                burgee_rules::parse::kind_of(&other)
+            );
             return Err(bad_request(key, "INVALID_CONTEXT", &details));
         }
     };
     match Context::from_json(context_json.clone()) {
         Ok(c) => Ok((c, context_json)),
         Err(e) => Err(bad_request(key, "INVALID_CONTEXT", &e.to_string())),
-    }
-}
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
     }
 }
 
@@ -385,17 +376,22 @@ where
         r.headers_mut().insert(header::ETAG, header_value(&etag));
         return r;
     }
+    let mut r = json_response(StatusCode::OK, &all_flags_json(app, &snapshot, env, &context));
+    r.headers_mut().insert(header::ETAG, header_value(&etag));
+    r
+}
+
+/// `{"flags": [...]}`: every flag for one context, each counted, errors inline.
+fn all_flags_json(app: &App, snapshot: &Snapshot, env: EnvId, context: &Context) -> Value {
     let flags: Vec<Value> = snapshot
         .compiled
-        .evaluate_all(env, &context)
+        .evaluate_all(env, context)
         .map(|(key, result)| {
-            count(app, &snapshot, key, &result);
+            count(app, snapshot, key, &result);
             ofrep::result_json(key, &result)
         })
         .collect();
-    let mut r = json_response(StatusCode::OK, &json!({"flags": flags}));
-    r.headers_mut().insert(header::ETAG, header_value(&etag));
-    r
+    json!({"flags": flags})
 }
 
 /// The bulk ETag: the file version, the environment and the context.
@@ -428,17 +424,7 @@ fn plain_flags<B>(app: &App, key: Option<&str>, req: &Request<B>) -> Response<Re
     };
     match key {
         Some(key) => evaluation_response(app, &snapshot, key, env, &context),
-        None => {
-            let flags: Vec<Value> = snapshot
-                .compiled
-                .evaluate_all(env, &context)
-                .map(|(key, result)| {
-                    count(app, &snapshot, key, &result);
-                    ofrep::result_json(key, &result)
-                })
-                .collect();
-            json_response(StatusCode::OK, &json!({"flags": flags}))
-        }
+        None => json_response(StatusCode::OK, &all_flags_json(app, &snapshot, env, &context)),
     }
 }
 
