@@ -166,14 +166,11 @@ fn rules_refs<'r>(
 
 fn condition_refs(c: &Condition, key: &str, at: &Pointer, what: &str, out: &mut Vec<Reference>) {
     match c {
-        Condition::All(children) | Condition::Any(children) | Condition::None(children) => {
-            let name = match c {
-                Condition::All(_) => "all",
-                Condition::Any(_) => "any",
-                _ => "none",
-            };
-            for (i, child) in children.iter().enumerate() {
-                condition_refs(child, key, &at.key(name).index(i), what, out);
+        Condition::All(_) | Condition::Any(_) | Condition::None(_) => {
+            if let Some((name, children)) = c.group() {
+                for (i, child) in children.iter().enumerate() {
+                    condition_refs(child, key, &at.key(name).index(i), what, out);
+                }
             }
         }
         Condition::Segment(s) if s == key => {

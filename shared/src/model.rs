@@ -432,6 +432,16 @@ impl From<Condition> for ConditionFields {
 }
 
 impl Condition {
+    /// For `all` / `any` / `none`: the group's field name and its children.
+    pub fn group(&self) -> Option<(&'static str, &[Condition])> {
+        match self {
+            Condition::All(c) => Some(("all", c)),
+            Condition::Any(c) => Some(("any", c)),
+            Condition::None(c) => Some(("none", c)),
+            Condition::Segment(_) | Condition::Leaf(_) => None,
+        }
+    }
+
     /// A leaf condition.
     pub fn leaf(attribute: impl Into<String>, op: Op, values: Vec<Value>) -> Self {
         Condition::Leaf(Leaf { attribute: attribute.into(), op, values })

@@ -354,14 +354,11 @@ impl<'f> Validator<'f> {
 
     fn condition(&mut self, cond: &Condition, at: &Pointer, salt: &str) {
         match cond {
-            Condition::All(children) | Condition::Any(children) | Condition::None(children) => {
-                let name = match cond {
-                    Condition::All(_) => "all",
-                    Condition::Any(_) => "any",
-                    _ => "none",
-                };
-                for (i, child) in children.iter().enumerate() {
-                    self.condition(child, &at.key(name).index(i), salt);
+            Condition::All(_) | Condition::Any(_) | Condition::None(_) => {
+                if let Some((name, children)) = cond.group() {
+                    for (i, child) in children.iter().enumerate() {
+                        self.condition(child, &at.key(name).index(i), salt);
+                    }
                 }
             }
             Condition::Segment(s) => self.segment_ref(s, &at.key("segment")),
