@@ -9,6 +9,21 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n==> %s\n' "$*"; }
 
+# The client tests need Python 3 (with venv) and Node.js with npm; a machine
+# without them gets Debian's packages.
+missing=()
+command -v python3 >/dev/null || missing+=(python3)
+python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
+if ((${#missing[@]})); then
+  step "apt-get install ${missing[*]}"
+  sudo_=""
+  [[ $(id -u) == 0 ]] || sudo_="sudo"
+  $sudo_ apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -qq "${missing[@]}"
+fi
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
