@@ -50,6 +50,13 @@ enum Command {
         /// Start even without a valid file; /readyz answers 503 until one appears.
         #[arg(long)]
         wait_for_file: bool,
+        /// How many connections are served at once; past this, new ones wait to be accepted.
+        #[arg(long, value_name = "N", default_value_t = serve::MAX_CONNECTIONS as u32,
+              value_parser = clap::value_parser!(u32).range(1..))]
+        max_connections: u32,
+        /// How long a client may take to send its request headers (default 10 s; tests shorten it).
+        #[arg(long, hide = true, value_name = "DURATION", value_parser = parse_duration)]
+        header_read_timeout: Option<Duration>,
         /// `text` for people, `json` for log shippers.
         #[arg(long, value_enum, default_value_t = LogFormat::Text)]
         log_format: LogFormat,
@@ -159,6 +166,8 @@ fn main() -> ExitCode {
             cors_origins,
             poll_interval,
             wait_for_file,
+            max_connections,
+            header_read_timeout,
             log_format,
             log_level,
         } => {
@@ -168,8 +177,17 @@ fn main() -> ExitCode {
             if let Err(e) = tikv_jemalloc_ctl::background_thread::write(true) {
                 tracing::debug!(error = %e, "jemalloc background thread unavailable");
             }
-            let config =
-                serve::ServeConfig { file, listen, environment, token, cors_origins, poll_interval, wait_for_file };
+            let config = serve::ServeConfig {
+                file,
+                listen,
+                environment,
+                token,
+                cors_origins,
+                poll_interval,
+                wait_for_file,
+                header_read_timeout: header_read_timeout.unwrap_or(serve::HEADER_READ_TIMEOUT),
+                max_connections: max_connections as usize,
+            };
             let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().max_blocking_threads(4).build()
             {
                 Ok(r) => r,

@@ -26,8 +26,13 @@ use routes::App;
 /// The default address: loopback only.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8016";
 
-/// How long a client may take to send its request headers.
-const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a client may take to send its request headers, by default
+/// (`--header-read-timeout`, hidden, changes it). It also closes a connection
+/// that stays idle this long between requests.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How many connections are served at once, by default (`--max-connections`).
+pub const MAX_CONNECTIONS: usize = 4096;
 
 /// How long shutdown waits for requests in flight.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -49,6 +54,10 @@ pub struct ServeConfig {
     pub poll_interval: Option<Duration>,
     /// Start without a valid file, answering 503 on `/readyz` until one appears.
     pub wait_for_file: bool,
+    /// How long a client may take to send its request headers.
+    pub header_read_timeout: Duration,
+    /// How many connections are open at once; past this, new ones wait to be accepted.
+    pub max_connections: usize,
 }
 
 /// Run the server until a shutdown signal.
@@ -98,7 +107,37 @@ pub async fn run(config: ServeConfig) -> Result<()> {
         Arc::new(App { store, token: config.token, cors_origins: config.cors_origins, metrics, shutdown: shutdown_rx });
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut signal = std::pin::pin!(shutdown_signal());
+    // The connection limit: each connection holds a permit until it ends.
+    // When none is left the server stops accepting (rather than accepting and
+    // closing): new clients wait in the kernel's listen backlog and are
+    // served, in order, as soon as open connections end; nothing is refused
+    // that a moment's patience would not get through. Idle connections end
+    // after the header read timeout, so the limit cannot be held for long
+    // by clients that send nothing.
+    let connections = Arc::new(tokio::sync::Semaphore::new(config.max_connections.max(1)));
+    let header_read_timeout = config.header_read_timeout;
+    let mut warned_full: Option<std::time::Instant> = None;
     loop {
+        let permit = match connections.clone().try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(_) => {
+                // Logged at most once a minute, however long the flood.
+                if warned_full.is_none_or(|at| at.elapsed() >= Duration::from_secs(60)) {
+                    warned_full = Some(std::time::Instant::now());
+                    tracing::warn!(
+                        limit = config.max_connections,
+                        "connection limit reached: new connections wait until open ones end"
+                    );
+                }
+                tokio::select! {
+                    permit = connections.clone().acquire_owned() => match permit {
+                        Ok(permit) => permit,
+                        Err(_) => break,
+                    },
+                    () = &mut signal => break,
+                }
+            }
+        };
         tokio::select! {
             accepted = listener.accept() => {
                 let stream = match accepted {
@@ -118,13 +157,14 @@ pub async fn run(config: ServeConfig) -> Result<()> {
                 });
                 let conn = http1::Builder::new()
                     .timer(TokioTimer::new())
-                    .header_read_timeout(HEADER_READ_TIMEOUT)
+                    .header_read_timeout(header_read_timeout)
                     .serve_connection(TokioIo::new(stream), service);
                 let conn = graceful.watch(conn);
                 tokio::spawn(async move {
                     if let Err(e) = conn.await {
                         tracing::debug!(error = %e, "connection ended with an error");
                     }
+                    drop(permit);
                 });
             }
             () = &mut signal => break,

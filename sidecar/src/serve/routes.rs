@@ -26,6 +26,11 @@ pub type ResponseBody = UnsyncBoxBody<Bytes, Infallible>;
 /// Request bodies larger than this get 413.
 pub const BODY_LIMIT: usize = 1024 * 1024;
 
+/// At most this many characters of a flag key, environment name or path are
+/// echoed in an error body (a valid flag key has at most 128), so a request
+/// cannot make its answer as big as itself.
+pub const ECHO_LIMIT: usize = 128;
+
 /// What the request handler needs: the store, and the server's settings.
 pub struct App {
     /// The file in service.
@@ -111,7 +116,7 @@ where
             Route::other,
             json_response(
                 StatusCode::NOT_FOUND,
-                &json!({"errorCode": "GENERAL", "errorDetails": format!("no endpoint {path}")}),
+                &json!({"errorCode": "GENERAL", "errorDetails": format!("no endpoint {}", echo(&path))}),
             ),
         ),
     }
@@ -207,8 +212,7 @@ fn snapshot_and_env(
             Some(id) => id,
             None => {
                 let known: Vec<&str> = snapshot.compiled.environment_keys().collect();
-                let details =
-                    format!("unknown environment `{}`; this file has: {}", truncate(&name, 128), known.join(", "));
+                let details = format!("unknown environment `{}`; this file has: {}", echo(&name), known.join(", "));
                 return Err(bad_request(key, "GENERAL", &details));
             }
         },
@@ -216,10 +220,12 @@ fn snapshot_and_env(
     Ok((snapshot, env))
 }
 
-fn truncate(s: &str, max: usize) -> &str {
-    match s.char_indices().nth(max) {
-        Some((i, _)) => &s[..i],
-        None => s,
+/// `s` as echoed in an error body: its first [`ECHO_LIMIT`] characters, and
+/// `…` when there were more.
+fn echo(s: &str) -> std::borrow::Cow<'_, str> {
+    match s.char_indices().nth(ECHO_LIMIT) {
+        Some((i, _)) => format!("{}…", &s[..i]).into(),
+        None => s.into(),
     }
 }
 
@@ -274,6 +280,10 @@ where
     B: Body<Data = Bytes> + Send,
     B::Error: std::error::Error + Send + Sync + 'static,
 {
+    // The Content-Type is not checked: OFREP providers send
+    // `application/json`, but some send it with a charset or not at all, and
+    // curl sends a form type by default; the body is parsed as JSON whatever
+    // the header says, and one that is not JSON gets PARSE_ERROR.
     let declared =
         req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     let waits_for_go_ahead =
@@ -343,7 +353,16 @@ fn evaluation_response(
         Err(EvalError::FlagNotFound(_)) => StatusCode::NOT_FOUND,
         Err(EvalError::TargetingKeyMissing { .. }) => StatusCode::BAD_REQUEST,
     };
-    json_response(status, &ofrep::result_json(key, &result))
+    let body = match &result {
+        // An unknown key comes from the request: echo it shortened.
+        Err(EvalError::FlagNotFound(_)) => {
+            let shown = echo(key);
+            let details = EvalError::FlagNotFound(shown.clone().into_owned()).to_string();
+            ofrep::error_json(&shown, "FLAG_NOT_FOUND", &details)
+        }
+        _ => ofrep::result_json(key, &result),
+    };
+    json_response(status, &body)
 }
 
 fn count(app: &App, snapshot: &Snapshot, key: &str, result: &EvalResult<'_>) {
@@ -494,7 +513,7 @@ fn error_body(key: &str, code: &str, details: &str) -> Value {
     if key.is_empty() {
         json!({"errorCode": code, "errorDetails": details})
     } else {
-        ofrep::error_json(key, code, details)
+        ofrep::error_json(&echo(key), code, details)
     }
 }
 

@@ -1,0 +1,650 @@
+//! Bad input of every kind against the real `burgee-sidecar serve`, on its
+//! own loopback port: each case with the exact status and error body, then a
+//! check that the server still answers a normal request and never panicked.
+//! A neighbour client evaluating flags in parallel must see only 200s while
+//! the bad input goes on. Slow and idle clients: the header read timeout and
+//! the connection limit.
+//!
+//! The small helpers are copied from `serve.rs` (each test file is its own
+//! crate). Every wait is bounded.
+
+// A failed unwrap in a test is a failed test, which is what we want.
+#![allow(clippy::unwrap_used)]
+
+use std::fs;
+use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+/// The longest any condition is waited for.
+const WAIT: Duration = Duration::from_secs(5);
+
+/// What the server prints, once, on start.
+const LISTENING: &str = "burgee-sidecar listening on http://";
+
+/// The contract's body limit.
+const BODY_LIMIT: usize = 1024 * 1024;
+
+/// Two environments and one flag.
+const FLAGS: &str = r#"{"version": 1, "environments": ["dev", "prod"], "flags": {
+  "rate": {"variants": {"low": 1.0, "high": 2.5}, "off": "low",
+    "environments": {"dev": {"enabled": true, "default": {"variant": "low"}},
+                     "prod": {"enabled": true, "default": {"variant": "high"}}}}}}"#;
+
+/// The normal request, and its answer.
+const NORMAL_PATH: &str = "/ofrep/v1/evaluate/flags/rate";
+const NORMAL_BODY: &str = r#"{"context": {"targetingKey": "u1"}}"#;
+
+fn normal_answer() -> Value {
+    json!({"key": "rate", "value": 1.0, "variant": "low", "reason": "STATIC", "metadata": {}})
+}
+
+// ---------------------------------------------------------------------------
+// The server under test
+
+/// A running `burgee-sidecar serve`; SIGTERM and a bounded wait on drop.
+struct Sidecar {
+    _dir: tempfile::TempDir,
+    child: Child,
+    /// `127.0.0.1:PORT`.
+    addr: String,
+    agent: ureq::Agent,
+    stderr: Arc<Mutex<String>>,
+}
+
+/// Read a child's stderr into a shared string.
+fn capture(stream: impl Read + Send + 'static) -> (Arc<Mutex<String>>, JoinHandle<()>) {
+    let text = Arc::new(Mutex::new(String::new()));
+    let sink = text.clone();
+    let handle = std::thread::spawn(move || {
+        let mut lines = BufReader::new(stream);
+        let mut line = String::new();
+        while lines.read_line(&mut line).is_ok_and(|n| n > 0) {
+            sink.lock().unwrap().push_str(&line);
+            line.clear();
+        }
+    });
+    (text, handle)
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(10)))
+        .build()
+        .into()
+}
+
+impl Sidecar {
+    /// Serve [`FLAGS`] with these extra arguments; wait until a normal request is answered.
+    fn start(args: &[&str]) -> Sidecar {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("flags.json");
+        fs::write(&file, FLAGS).unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_burgee-sidecar"))
+            .arg("serve")
+            .arg("--file")
+            .arg(&file)
+            .args(["--listen", "127.0.0.1:0"])
+            .args(args)
+            .env_remove("RUST_LOG")
+            .env_remove("BURGEE_TOKEN")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (stderr, stderr_thread) = capture(child.stderr.take().unwrap());
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut out = BufReader::new(stdout);
+            let mut line = String::new();
+            let _ = out.read_line(&mut line);
+            let _ = tx.send(line);
+            let _ = std::io::copy(&mut out, &mut std::io::sink());
+        });
+        let line = rx.recv_timeout(WAIT).unwrap_or_default();
+        let Some(addr) = line.trim_end().strip_prefix(LISTENING).map(str::to_owned) else {
+            let _ = child.kill();
+            let status = child.wait().unwrap();
+            stderr_thread.join().unwrap();
+            panic!("no `{LISTENING}…` line (got {line:?}, {status}); stderr:\n{}", stderr.lock().unwrap());
+        };
+        assert!(addr.starts_with("127.0.0.1:"), "{addr}");
+        Sidecar { _dir: dir, child, addr, agent: agent(), stderr }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    fn log(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    fn get(&self, path: &str) -> Reply {
+        Reply::from(self.agent.get(self.url(path)).call())
+    }
+
+    /// POST `body` with `Content-Type: application/json` unless `headers` name another.
+    fn post_with(&self, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+        let mut req = self.agent.post(self.url(path));
+        if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-type")) {
+            req = req.header("Content-Type", "application/json");
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        Reply::from(req.send(body))
+    }
+
+    fn post(&self, path: &str, body: &[u8]) -> Reply {
+        self.post_with(path, &[], body)
+    }
+
+    /// The server still runs, answers a normal request, and never panicked.
+    fn assert_healthy(&mut self) {
+        assert!(self.child.try_wait().unwrap().is_none(), "the server exited; stderr:\n{}", self.log());
+        let r = self.post(NORMAL_PATH, NORMAL_BODY.as_bytes());
+        assert_eq!((r.status, r.json()), (200, normal_answer()), "stderr:\n{}", self.log());
+        assert!(!self.log().contains("panicked"), "stderr:\n{}", self.log());
+    }
+
+    /// Resident memory of the server, in KiB.
+    fn rss_kib(&self) -> u64 {
+        let status = fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    }
+}
+
+impl Drop for Sidecar {
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+            let deadline = Instant::now() + WAIT;
+            while self.child.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(15));
+            }
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// An HTTP answer, read whole.
+struct Reply {
+    status: u16,
+    headers: ureq::http::HeaderMap,
+    text: String,
+}
+
+impl From<Result<ureq::http::Response<ureq::Body>, ureq::Error>> for Reply {
+    fn from(r: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Self {
+        let mut r = r.unwrap();
+        let text = r.body_mut().with_config().limit(64 * 1024 * 1024).read_to_string().unwrap();
+        Reply { status: r.status().as_u16(), headers: r.headers().clone(), text }
+    }
+}
+
+impl Reply {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.text))
+    }
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(|v| v.to_str().unwrap())
+    }
+    /// Assert the status and the whole JSON body.
+    fn expect(&self, status: u16, body: &Value) {
+        assert_eq!((self.status, &self.json()), (status, body), "{}", self.text);
+        assert_eq!(self.header("content-type"), Some("application/json"));
+    }
+}
+
+/// Send `request` on a new connection (it should say `Connection: close`)
+/// and read the whole answer: status line and headers, and the JSON body.
+fn raw(addr: &str, request: &[u8]) -> (String, Value) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(WAIT)).unwrap();
+    s.write_all(request).unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).unwrap();
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or_else(|| panic!("no head: {text:?}"));
+    let body = serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {text:?}"));
+    (head.to_owned(), body)
+}
+
+/// A client evaluating a flag in a loop, in parallel with a test, that must
+/// only ever get the normal answer.
+struct Neighbour {
+    stop: Arc<AtomicBool>,
+    thread: JoinHandle<(usize, Vec<String>)>,
+}
+
+impl Neighbour {
+    fn start(s: &Sidecar) -> Neighbour {
+        let stop = Arc::new(AtomicBool::new(false));
+        let url = s.url(NORMAL_PATH);
+        let flag = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let agent = agent();
+            let (mut answered, mut problems) = (0, Vec::new());
+            // At least a few requests, even when the test is quick.
+            while answered < 5 || !flag.load(Ordering::Relaxed) {
+                match agent.post(&url).header("Content-Type", "application/json").send(NORMAL_BODY) {
+                    Ok(mut r) => {
+                        let status = r.status().as_u16();
+                        let text = r.body_mut().read_to_string().unwrap_or_default();
+                        let ok = status == 200 && serde_json::from_str::<Value>(&text).ok() == Some(normal_answer());
+                        if !ok {
+                            problems.push(format!("{status} {text}"));
+                        }
+                    }
+                    Err(e) => problems.push(e.to_string()),
+                }
+                answered += 1;
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            (answered, problems)
+        });
+        Neighbour { stop, thread }
+    }
+
+    fn finish(self) {
+        self.stop.store(true, Ordering::Relaxed);
+        let (answered, problems) = self.thread.join().unwrap();
+        assert!(problems.is_empty(), "the neighbour was affected ({answered} requests): {problems:#?}");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Bodies
+
+#[test]
+fn a_body_that_is_not_json_is_400_parse_error() {
+    let mut s = Sidecar::start(&[]);
+    let n = Neighbour::start(&s);
+    s.post(NORMAL_PATH, b"{oops").expect(
+        400,
+        &json!({"key": "rate", "errorCode": "PARSE_ERROR",
+                "errorDetails": "the body is not JSON: key must be a string at line 1 column 2"}),
+    );
+    s.post(NORMAL_PATH, b"context=1").expect(
+        400,
+        &json!({"key": "rate", "errorCode": "PARSE_ERROR",
+                "errorDetails": "the body is not JSON: expected value at line 1 column 1"}),
+    );
+    // The bulk endpoint has no key to echo.
+    s.post("/ofrep/v1/evaluate/flags", b"{oops").expect(
+        400,
+        &json!({"errorCode": "PARSE_ERROR", "errorDetails": "the body is not JSON: key must be a string at line 1 column 2"}),
+    );
+    n.finish();
+    s.assert_healthy();
+}
+
+#[test]
+fn json_that_is_not_an_object_is_400_invalid_context() {
+    let mut s = Sidecar::start(&[]);
+    let n = Neighbour::start(&s);
+    for (body, found) in [("[1, 2]", "a list"), ("\"text\"", "a string"), ("42", "a number"), ("true", "a boolean")] {
+        s.post(NORMAL_PATH, body.as_bytes()).expect(
+            400,
+            &json!({"key": "rate", "errorCode": "INVALID_CONTEXT",
+                    "errorDetails": format!("the body must be a JSON object like {{\"context\": {{...}}}}, found {found}")}),
+        );
+    }
+    // An object whose context is not an object.
+    let r = s.post(NORMAL_PATH, br#"{"context": [1]}"#);
+    assert_eq!((r.status, &r.json()["errorCode"]), (400, &json!("INVALID_CONTEXT")), "{}", r.text);
+    n.finish();
+    s.assert_healthy();
+}
+
+#[test]
+fn a_context_nested_10000_deep_is_400_parse_error_not_a_crash() {
+    let mut s = Sidecar::start(&[]);
+    let n = Neighbour::start(&s);
+    let depth = 10_000;
+    let objects = format!(r#"{{"context": {}1{}}}"#, r#"{"a": "#.repeat(depth), "}".repeat(depth));
+    let arrays = format!(r#"{{"context": {{"a": {}1{}}}}}"#, "[".repeat(depth), "]".repeat(depth));
+    for (body, column) in [(&objects, 769), (&arrays, 144)] {
+        for path in [NORMAL_PATH, "/ofrep/v1/evaluate/flags"] {
+            let r = s.post(path, body.as_bytes());
+            let mut expected = json!({"errorCode": "PARSE_ERROR",
+                "errorDetails": format!("the body is not JSON: recursion limit exceeded at line 1 column {column}")});
+            if path == NORMAL_PATH {
+                expected["key"] = json!("rate");
+            }
+            r.expect(400, &expected);
+        }
+    }
+    n.finish();
+    s.assert_healthy();
+}
+
+#[test]
+fn a_million_element_array_is_413() {
+    let mut s = Sidecar::start(&[]);
+    let n = Neighbour::start(&s);
+    let before = s.rss_kib();
+    let body = format!(r#"{{"context": {{"a": [{}0]}}}}"#, "0,".repeat(999_999));
+    assert!(body.len() > BODY_LIMIT);
+    for _ in 0..5 {
+        s.post(NORMAL_PATH, body.as_bytes()).expect(
+            413,
+            &json!({"key": "rate", "errorCode": "GENERAL", "errorDetails": "the request body is larger than 1048576 bytes"}),
+        );
+    }
+    // Nothing past the limit is kept.
+    let grown = s.rss_kib().saturating_sub(before);
+    assert!(grown < 32 * 1024, "resident memory grew by {grown} KiB");
+    n.finish();
+    s.assert_healthy();
+}
+
+#[test]
+fn a_huge_string_is_413_and_a_large_one_under_the_limit_is_served() {
+    let mut s = Sidecar::start(&[]);
+    let n = Neighbour::start(&s);
+    let huge = json!({"context": {"targetingKey": "u1", "note": "x".repeat(4 * BODY_LIMIT)}}).to_string();
+    s.post(NORMAL_PATH, huge.as_bytes()).expect(
+        413,
+        &json!({"key": "rate", "errorCode": "GENERAL", "errorDetails": "the request body is larger than 1048576 bytes"}),
+    );
+    let large = json!({"context": {"targetingKey": "u1", "note": "x".repeat(BODY_LIMIT - 100)}}).to_string();
+    assert!(large.len() <= BODY_LIMIT);
+    s.post(NORMAL_PATH, large.as_bytes()).expect(200, &normal_answer());
+    n.finish();
+    s.assert_healthy();
+}
+
+#[test]
+fn a_body_over_the_limit_is_413_and_closes_the_connection() {
+    let mut s = Sidecar::start(&[]);
+    let n = Neighbour::start(&s);
+    let body = format!("{NORMAL_BODY}{}", " ".repeat(BODY_LIMIT + 1 - NORMAL_BODY.len()));
+    let r = s.post(NORMAL_PATH, body.as_bytes());
+    r.expect(
+        413,
+        &json!({"key": "rate", "errorCode": "GENERAL", "errorDetails": "the request body is larger than 1048576 bytes"}),
+    );
+    assert_eq!(r.header("connection"), Some("close"));
+    s.post("/ofrep/v1/evaluate/flags", body.as_bytes())
+        .expect(413, &json!({"errorCode": "GENERAL", "errorDetails": "the request body is larger than 1048576 bytes"}));
+    n.finish();
+    s.assert_healthy();
+}
+
+#[test]
+fn invalid_utf8_is_400_parse_error() {
+    let mut s = Sidecar::start(&[]);
+    let n = Neighbour::start(&s);
+    // In a string, and outside one.
+    s.post(NORMAL_PATH, b"{\"context\": {\"targetingKey\": \"u\xff\xfe\"}}").expect(
+        400,
+        &json!({"key": "rate", "errorCode": "PARSE_ERROR",
+                "errorDetails": "the body is not JSON: invalid unicode code point at line 1 column 32"}),
+    );
+    s.post(NORMAL_PATH, b"\xff\xfe{}").expect(
+        400,
+        &json!({"key": "rate", "errorCode": "PARSE_ERROR",
+                "errorDetails": "the body is not JSON: expected value at line 1 column 1"}),
+    );
+    n.finish();
+    s.assert_healthy();
+}
+
+/// OFREP providers vary in what Content-Type they send (and curl sends a
+/// form type by default): the server reads the body as JSON whatever the
+/// header says, so a valid body is served.
+#[test]
+fn a_wrong_or_missing_content_type_is_accepted() {
+    let mut s = Sidecar::start(&[]);
+    for content_type in ["text/plain", "application/x-www-form-urlencoded", "application/json; charset=utf-8", ""] {
+        let r = s.post_with(NORMAL_PATH, &[("Content-Type", content_type)], NORMAL_BODY.as_bytes());
+        r.expect(200, &normal_answer());
+    }
+    let request = format!(
+        "POST {NORMAL_PATH} HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{NORMAL_BODY}",
+        NORMAL_BODY.len()
+    );
+    let (head, body) = raw(&s.addr, request.as_bytes());
+    assert!(head.starts_with("HTTP/1.1 200 "), "{head}");
+    assert_eq!(body, normal_answer());
+    s.assert_healthy();
+}
+
+// ---------------------------------------------------------------------------
+// Flag keys and paths
+
+#[test]
+fn an_unknown_flag_is_404_flag_not_found() {
+    let mut s = Sidecar::start(&[]);
+    s.post("/ofrep/v1/evaluate/flags/nope", NORMAL_BODY.as_bytes()).expect(
+        404,
+        &json!({"key": "nope", "errorCode": "FLAG_NOT_FOUND", "errorDetails": "flag `nope` is not in the flags file"}),
+    );
+    s.get("/v1/flags/nope").expect(
+        404,
+        &json!({"key": "nope", "errorCode": "FLAG_NOT_FOUND", "errorDetails": "flag `nope` is not in the flags file"}),
+    );
+    s.assert_healthy();
+}
+
+#[test]
+fn flag_keys_with_slash_percent_2f_and_dot_dot() {
+    let mut s = Sidecar::start(&[]);
+    let n = Neighbour::start(&s);
+    // A `/` makes more path segments: no such endpoint.
+    s.post("/ofrep/v1/evaluate/flags/a/b", NORMAL_BODY.as_bytes())
+        .expect(404, &json!({"errorCode": "GENERAL", "errorDetails": "no endpoint /ofrep/v1/evaluate/flags/a/b"}));
+    s.post("/ofrep/v1/evaluate/flags/rate/", NORMAL_BODY.as_bytes())
+        .expect(404, &json!({"errorCode": "GENERAL", "errorDetails": "no endpoint /ofrep/v1/evaluate/flags/rate/"}));
+    // Sent as written (no client normalises them): `%2F` is not decoded,
+    // `..` is not resolved; both are keys no file can have.
+    let post = |path: &str| {
+        format!(
+            "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{NORMAL_BODY}",
+            NORMAL_BODY.len()
+        )
+    };
+    for key in ["a%2Fb", "rate%2F", "..", "%2E%2E"] {
+        let (head, body) = raw(&s.addr, post(&format!("/ofrep/v1/evaluate/flags/{key}")).as_bytes());
+        assert!(head.starts_with("HTTP/1.1 404 "), "{key}: {head}");
+        assert_eq!(
+            body,
+            json!({"key": key, "errorCode": "FLAG_NOT_FOUND", "errorDetails": format!("flag `{key}` is not in the flags file")})
+        );
+    }
+    // `..` as a whole segment elsewhere in the path: no endpoint, nothing read.
+    let (head, body) = raw(&s.addr, post("/ofrep/v1/evaluate/flags/../../../etc/passwd").as_bytes());
+    assert!(head.starts_with("HTTP/1.1 404 "), "{head}");
+    assert_eq!(
+        body,
+        json!({"errorCode": "GENERAL", "errorDetails": "no endpoint /ofrep/v1/evaluate/flags/../../../etc/passwd"})
+    );
+    n.finish();
+    s.assert_healthy();
+}
+
+#[test]
+fn a_10000_character_flag_key_is_404_with_the_key_shortened() {
+    let mut s = Sidecar::start(&[]);
+    let n = Neighbour::start(&s);
+    let key = "k".repeat(10_000);
+    let shown = format!("{}…", "k".repeat(128));
+    let expected = json!({"key": shown, "errorCode": "FLAG_NOT_FOUND",
+                          "errorDetails": format!("flag `{shown}` is not in the flags file")});
+    let r = s.post(&format!("/ofrep/v1/evaluate/flags/{key}"), NORMAL_BODY.as_bytes());
+    r.expect(404, &expected);
+    assert!(r.text.len() < 500, "{} bytes", r.text.len());
+    s.get(&format!("/v1/flags/{key}")).expect(404, &expected);
+    // Other errors echo the key shortened too.
+    s.post(&format!("/ofrep/v1/evaluate/flags/{key}"), b"{oops").expect(
+        400,
+        &json!({"key": shown, "errorCode": "PARSE_ERROR",
+                "errorDetails": "the body is not JSON: key must be a string at line 1 column 2"}),
+    );
+    // Past the URI limit (64 KiB), hyper answers 414 with no body before routing.
+    let mut c = TcpStream::connect(&s.addr).unwrap();
+    c.set_read_timeout(Some(WAIT)).unwrap();
+    let long = "k".repeat(70_000);
+    c.write_all(format!("GET /v1/flags/{long} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes()).unwrap();
+    let mut answer = String::new();
+    c.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 414 URI Too Long\r\n"), "{answer}");
+    assert!(answer.contains("content-length: 0\r\n"), "{answer}");
+    // And an unknown path is echoed shortened.
+    let r = s.get(&format!("/{key}"));
+    r.expect(404, &json!({"errorCode": "GENERAL", "errorDetails": format!("no endpoint /{}…", "k".repeat(127))}));
+    n.finish();
+    s.assert_healthy();
+}
+
+// ---------------------------------------------------------------------------
+// Headers
+
+#[test]
+fn an_unknown_environment_header_is_400() {
+    let mut s = Sidecar::start(&[]);
+    let n = Neighbour::start(&s);
+    s.post_with(NORMAL_PATH, &[("X-Burgee-Environment", "qa")], NORMAL_BODY.as_bytes()).expect(
+        400,
+        &json!({"key": "rate", "errorCode": "GENERAL", "errorDetails": "unknown environment `qa`; this file has: dev, prod"}),
+    );
+    let long = "e".repeat(10_000);
+    s.post_with(NORMAL_PATH, &[("X-Burgee-Environment", &long)], NORMAL_BODY.as_bytes()).expect(
+        400,
+        &json!({"key": "rate", "errorCode": "GENERAL",
+                "errorDetails": format!("unknown environment `{}…`; this file has: dev, prod", "e".repeat(128))}),
+    );
+    s.post_with("/ofrep/v1/evaluate/flags", &[("X-Burgee-Environment", "qa")], NORMAL_BODY.as_bytes()).expect(
+        400,
+        &json!({"errorCode": "GENERAL", "errorDetails": "unknown environment `qa`; this file has: dev, prod"}),
+    );
+    n.finish();
+    s.assert_healthy();
+}
+
+#[test]
+fn a_missing_or_wrong_token_is_401_when_one_is_required() {
+    let s = Sidecar::start(&["--token", "s3cret"]);
+    let denied = json!({"errorCode": "GENERAL", "errorDetails": "missing or wrong bearer token"});
+    for headers in [&[][..], &[("Authorization", "Bearer wrong")][..], &[("Authorization", "s3cret")][..]] {
+        let r = s.post_with(NORMAL_PATH, headers, NORMAL_BODY.as_bytes());
+        r.expect(401, &denied);
+        assert_eq!(r.header("www-authenticate"), Some("Bearer"));
+    }
+    let r = s.post_with(NORMAL_PATH, &[("Authorization", "Bearer s3cret")], NORMAL_BODY.as_bytes());
+    r.expect(200, &normal_answer());
+    assert!(!s.log().contains("panicked"), "{}", s.log());
+}
+
+// ---------------------------------------------------------------------------
+// Slow and idle clients
+
+/// Send a request head one header line at a time, `every` apart, for at most
+/// `within`; the answer, and how long the server kept the connection open.
+fn send_slowly(addr: &str, every: Duration, within: Duration) -> (Vec<u8>, Duration) {
+    let started = Instant::now();
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(every)).unwrap();
+    let mut lines = vec![format!("POST {NORMAL_PATH} HTTP/1.1\r\n")];
+    lines.extend((0..).take(1000).map(|i| format!("X-Slow-{i}: .\r\n")));
+    let mut answer = Vec::new();
+    for line in lines {
+        if started.elapsed() > within || s.write_all(line.as_bytes()).is_err() {
+            break;
+        }
+        let mut buf = [0u8; 4096];
+        match s.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => answer.extend_from_slice(&buf[..n]),
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+            Err(_) => break,
+        }
+    }
+    (answer, started.elapsed())
+}
+
+#[test]
+fn a_slowloris_client_is_cut_off_by_the_header_read_timeout() {
+    let mut s = Sidecar::start(&["--header-read-timeout", "1s"]);
+    let n = Neighbour::start(&s);
+    // One header line every 100 ms, for up to 10 s: cut off after about 1 s.
+    let slow: Vec<_> = (0..20)
+        .map(|_| {
+            let addr = s.addr.clone();
+            std::thread::spawn(move || send_slowly(&addr, Duration::from_millis(100), Duration::from_secs(10)))
+        })
+        .collect();
+    for t in slow {
+        let (answer, open) = t.join().unwrap();
+        assert!(open < Duration::from_secs(6), "the slow client was kept for {open:?}");
+        // hyper answers a header timeout by closing, or with 408.
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(answer.is_empty() || answer.starts_with("HTTP/1.1 408 "), "{answer}");
+    }
+    n.finish();
+    s.assert_healthy();
+}
+
+#[test]
+fn headers_sent_slowly_within_the_default_timeout_are_served() {
+    let mut s = Sidecar::start(&[]);
+    let mut c = TcpStream::connect(&s.addr).unwrap();
+    c.set_read_timeout(Some(WAIT)).unwrap();
+    let head = format!(
+        "POST {NORMAL_PATH} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        NORMAL_BODY.len()
+    );
+    // Two seconds for the head: well within the 10 s default.
+    for line in head.split_inclusive("\r\n") {
+        c.write_all(line.as_bytes()).unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    c.write_all(NORMAL_BODY.as_bytes()).unwrap();
+    let mut out = String::new();
+    c.read_to_string(&mut out).unwrap();
+    assert!(out.starts_with("HTTP/1.1 200 "), "{out}");
+    s.assert_healthy();
+}
+
+#[test]
+fn idle_connections_over_the_limit_wait_and_a_client_is_served_once_others_close() {
+    let mut s = Sidecar::start(&["--max-connections", "50", "--header-read-timeout", "60s"]);
+    let before = s.rss_kib();
+    // 60 connections that send nothing: 50 are served (idle), 10 wait.
+    let mut idle: Vec<TcpStream> = (0..60).map(|_| TcpStream::connect(&s.addr).unwrap()).collect();
+    let served = Arc::new(AtomicUsize::new(0));
+    let (tx, rx) = mpsc::channel();
+    let url = s.url(NORMAL_PATH);
+    let counter = served.clone();
+    let client = std::thread::spawn(move || {
+        let mut r = agent().post(&url).header("Content-Type", "application/json").send(NORMAL_BODY).unwrap();
+        counter.fetch_add(1, Ordering::SeqCst);
+        let _ = tx.send((r.status().as_u16(), r.body_mut().read_to_string().unwrap()));
+    });
+    // Behind the 60 in the accept queue, the client waits while they stay open…
+    assert!(rx.recv_timeout(Duration::from_millis(500)).is_err(), "served past the connection limit");
+    assert_eq!(served.load(Ordering::SeqCst), 0);
+    // …and is served as soon as some close.
+    idle.drain(..20);
+    let (status, text) = rx.recv_timeout(WAIT).unwrap();
+    client.join().unwrap();
+    assert_eq!((status, serde_json::from_str::<Value>(&text).unwrap()), (200, normal_answer()));
+    assert!(s.log().contains("connection limit reached"), "{}", s.log());
+    let grown = s.rss_kib().saturating_sub(before);
+    assert!(grown < 16 * 1024, "resident memory grew by {grown} KiB for 60 idle connections");
+    drop(idle);
+    s.assert_healthy();
+}
