@@ -36,6 +36,9 @@ cargo test --workspace --locked
 step "real OpenFeature clients (Python and JavaScript) against the real sidecar"
 tests/clients/run.sh
 
+step "fuzzing, a short run of each target (skipped where cargo fuzz is not installed)"
+fuzz/run.sh "${BURGEE_FUZZ_SECONDS:-10}"
+
 step "cargo doc (warnings are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
 
