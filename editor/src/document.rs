@@ -130,7 +130,7 @@ fn content_hash(bytes: &[u8]) -> u64 {
 #[derive(Debug, Clone)]
 struct Snapshot {
     label: String,
-    model: Option<FlagFile>,
+    model: Option<Arc<FlagFile>>,
     load_errors: Vec<Diagnostic>,
 }
 
@@ -138,8 +138,9 @@ struct Snapshot {
 #[derive(Debug)]
 pub struct Document {
     path: Option<PathBuf>,
-    /// `None` when the text did not parse (read-only).
-    model: Option<FlagFile>,
+    /// `None` when the text did not parse (read-only). Shared, so views can
+    /// hold the current version for a frame without copying it.
+    model: Option<Arc<FlagFile>>,
     load_errors: Vec<Diagnostic>,
     /// Errors and warnings of `model`.
     diagnostics: Vec<Diagnostic>,
@@ -150,7 +151,7 @@ pub struct Document {
     mergeable: bool,
     /// The text as last read or saved, and its model (when it parsed).
     saved_text: String,
-    saved_model: Option<FlagFile>,
+    saved_model: Option<Arc<FlagFile>>,
     saved_compiled: Option<Arc<CompiledFile>>,
     /// What we expect on disk: `None` means "no file" (not written yet, or
     /// removed and accepted with keep-mine).
@@ -203,7 +204,7 @@ impl Document {
             text_to_save: OnceLock::new(),
             dirty: OnceLock::new(),
         };
-        doc.set_state(model, load_errors);
+        doc.set_state(model.map(Arc::new), load_errors);
         doc.mark_saved(text);
         doc
     }
@@ -215,7 +216,13 @@ impl Document {
 
     /// The model, or `None` when the file did not parse (see [`Document::load_errors`]).
     pub fn model(&self) -> Option<&FlagFile> {
-        self.model.as_ref()
+        self.model.as_deref()
+    }
+
+    /// The model, shared: cheap to keep while editing through `&mut self`
+    /// (the views hold it for a frame; a 35 MB file is not copied per frame).
+    pub fn shared_model(&self) -> Option<Arc<FlagFile>> {
+        self.model.clone()
     }
 
     /// Whether the document can be edited (its file parsed).
@@ -257,9 +264,9 @@ impl Document {
         label: &str,
         f: impl FnOnce(&mut FlagFile) -> Result<T, E>,
     ) -> Option<Result<T, E>> {
-        let model = self.model.as_mut()?;
-        let before = model.clone();
-        let result = f(model);
+        let current = self.model.as_mut()?;
+        let before = Arc::clone(current);
+        let result = f(Arc::make_mut(current));
         if result.is_err() {
             self.model = Some(before);
             return Some(result);
@@ -269,14 +276,14 @@ impl Document {
     }
 
     fn edit_inner(&mut self, label: &str, merging: bool, f: impl FnOnce(&mut FlagFile)) -> bool {
-        let Some(model) = self.model.as_mut() else { return false };
-        let before = model.clone();
-        f(model);
+        let Some(current) = self.model.as_mut() else { return false };
+        let before = Arc::clone(current);
+        f(Arc::make_mut(current));
         self.record(label, merging, before)
     }
 
     /// After the model was changed from `before`: the undo step, validation, revision.
-    fn record(&mut self, label: &str, merging: bool, before: FlagFile) -> bool {
+    fn record(&mut self, label: &str, merging: bool, before: Arc<FlagFile>) -> bool {
         if self.model.as_ref() == Some(&before) {
             return false;
         }
@@ -340,7 +347,7 @@ impl Document {
     }
 
     /// Replace the whole state (model or load errors) and recompute what depends on it.
-    fn set_state(&mut self, model: Option<FlagFile>, load_errors: Vec<Diagnostic>) {
+    fn set_state(&mut self, model: Option<Arc<FlagFile>>, load_errors: Vec<Diagnostic>) {
         self.model = model;
         self.load_errors = load_errors;
         self.mergeable = false;
@@ -349,7 +356,7 @@ impl Document {
 
     /// The model changed: re-validate, bump the revision, drop caches.
     fn changed(&mut self) {
-        self.diagnostics = self.model.as_ref().map(validate::validate).unwrap_or_default();
+        self.diagnostics = self.model.as_deref().map(validate::validate).unwrap_or_default();
         self.revision += 1;
         self.compiled = OnceLock::new();
         self.text_to_save = OnceLock::new();
@@ -388,7 +395,7 @@ impl Document {
     /// The file as last opened, saved or reloaded (the base of change-impact
     /// previews); `None` for a read-only document.
     pub fn saved_model(&self) -> Option<&FlagFile> {
-        self.saved_model.as_ref()
+        self.saved_model.as_deref()
     }
 
     /// The file as last opened, saved or reloaded, compiled (for change-impact
@@ -538,7 +545,7 @@ impl Document {
         let Some(path) = self.path.clone() else { return Ok(()) };
         let (text, stamp) = read_with_stamp(&path)?;
         let (model, load_errors) = match parse::parse(&text) {
-            Ok(model) => (Some(model), Vec::new()),
+            Ok(model) => (Some(Arc::new(model)), Vec::new()),
             Err(errors) => (None, errors),
         };
         if model != self.model || load_errors != self.load_errors {

@@ -76,7 +76,7 @@ pub enum FlagAction {
 
 /// The flag page of `key`. Returns what the app should do with the selection.
 pub fn flag_ui(ui: &mut egui::Ui, doc: &mut Document, view: &mut FlagView, key: &str) -> FlagAction {
-    let Some(file) = doc.model().cloned() else { return FlagAction::None };
+    let Some(file) = doc.shared_model() else { return FlagAction::None };
     let Some(flag) = file.flags.get(key) else {
         ui.label(format!("There is no flag `{key}`."));
         return FlagAction::Deleted;

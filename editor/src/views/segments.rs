@@ -35,7 +35,7 @@ fn edit_segment(doc: &mut Document, label: &str, key: &str, f: impl FnOnce(&mut 
 /// The list of segments (for the left panel).
 /// With each segment, how many sample users it holds.
 pub fn segment_list_ui(ui: &mut egui::Ui, doc: &mut Document, view: &mut SegmentsView, preview: &mut PreviewPanel) {
-    let Some(file) = doc.model().cloned() else { return };
+    let Some(file) = doc.shared_model() else { return };
     let keys: Vec<String> = file.segments.as_ref().map(|s| s.keys().cloned().collect()).unwrap_or_default();
     let counts = preview.segment_counts(doc).map(<[_]>::to_vec).unwrap_or_default();
     for key in &keys {
@@ -85,7 +85,7 @@ fn key_list_ui(ui: &mut egui::Ui, id: egui::Id, what: &str, keys: &[String]) -> 
 
 /// The page of the selected segment.
 pub fn segment_ui(ui: &mut egui::Ui, doc: &mut Document, view: &mut SegmentsView, preview: &mut PreviewPanel) {
-    let Some(file) = doc.model().cloned() else { return };
+    let Some(file) = doc.shared_model() else { return };
     let Some(key) = view.selected.clone() else {
         ui.label("Select a segment on the left.");
         return;

@@ -19,7 +19,7 @@ fn edit_stages(doc: &mut Document, label: &str, f: impl FnOnce(&mut Vec<Stage>))
 
 /// The stages page.
 pub fn stages_ui(ui: &mut egui::Ui, doc: &mut Document) {
-    let Some(file) = doc.model().cloned() else { return };
+    let Some(file) = doc.shared_model() else { return };
     ui.heading("Stages");
     if file.stages.is_none() {
         ui.label(RichText::new("The file lists no stages, so the four default stages apply.").weak());
