@@ -22,6 +22,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+mod support;
+use support::{Reply, agent, capture};
+
 /// The longest any condition is waited for.
 const WAIT: Duration = Duration::from_secs(5);
 
@@ -56,29 +59,6 @@ struct Sidecar {
     addr: String,
     agent: ureq::Agent,
     stderr: Arc<Mutex<String>>,
-}
-
-/// Read a child's stderr into a shared string.
-fn capture(stream: impl Read + Send + 'static) -> (Arc<Mutex<String>>, JoinHandle<()>) {
-    let text = Arc::new(Mutex::new(String::new()));
-    let sink = text.clone();
-    let handle = std::thread::spawn(move || {
-        let mut lines = BufReader::new(stream);
-        let mut line = String::new();
-        while lines.read_line(&mut line).is_ok_and(|n| n > 0) {
-            sink.lock().unwrap().push_str(&line);
-            line.clear();
-        }
-    });
-    (text, handle)
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(10)))
-        .build()
-        .into()
 }
 
 impl Sidecar {
@@ -176,35 +156,6 @@ impl Drop for Sidecar {
             let _ = self.child.kill();
             let _ = self.child.wait();
         }
-    }
-}
-
-/// An HTTP answer, read whole.
-struct Reply {
-    status: u16,
-    headers: ureq::http::HeaderMap,
-    text: String,
-}
-
-impl From<Result<ureq::http::Response<ureq::Body>, ureq::Error>> for Reply {
-    fn from(r: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Self {
-        let mut r = r.unwrap();
-        let text = r.body_mut().with_config().limit(64 * 1024 * 1024).read_to_string().unwrap();
-        Reply { status: r.status().as_u16(), headers: r.headers().clone(), text }
-    }
-}
-
-impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.text))
-    }
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).map(|v| v.to_str().unwrap())
-    }
-    /// Assert the status and the whole JSON body.
-    fn expect(&self, status: u16, body: &Value) {
-        assert_eq!((self.status, &self.json()), (status, body), "{}", self.text);
-        assert_eq!(self.header("content-type"), Some("application/json"));
     }
 }
 
