@@ -1,7 +1,9 @@
 //! The conformance runner: every case file in `tests/conformance/` (valid
 //! files with contexts and expected results) and `tests/invalid/` (files that
 //! must be rejected with exact errors), checked against the `burgee-rules`
-//! engine *and* against the real `burgee-sidecar` binary (`check` and `eval`).
+//! engine *and* against the real `burgee-sidecar` binary (`check` and `eval`);
+//! each case also against the slice of the file `compile_slice` compiles for
+//! its flag alone (what the editor previews).
 //!
 //! Case file format (conformance):
 //! ```json
@@ -23,7 +25,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use burgee_rules::{Context, EvalError, load};
+use burgee_rules::{CompiledFile, Context, EnvId, EvalError, compile, load};
 use serde_json::{Value, json};
 
 fn case_files(dir: &str) -> Vec<PathBuf> {
@@ -64,6 +66,29 @@ fn expected_ofrep(flag: &str, expect: &Value) -> Value {
         out["value"] = v.clone();
     }
     out
+}
+
+/// One case's expectation against a compiled file.
+fn check_engine(label: &str, compiled: &CompiledFile, flag: &str, env: EnvId, context: &Context, expect: &Value) {
+    match compiled.evaluate(flag, env, context) {
+        Ok(e) => {
+            assert!(expect.get("error").is_none(), "{label}: expected an error, got {e:?}");
+            assert_eq!(e.variant, expect["variant"].as_str().unwrap(), "{label}: variant");
+            assert_eq!(e.reason.as_str(), expect["reason"].as_str().unwrap(), "{label}: reason");
+            assert_eq!(e.rule_id, expect["rule_id"].as_str(), "{label}: rule id");
+            assert_eq!(e.failed_prerequisite, expect["failed_prerequisite"].as_str(), "{label}: prerequisite");
+            if let Some(v) = expect.get("value") {
+                assert_eq!(e.value, v, "{label}: value");
+            }
+        }
+        Err(err) => {
+            let want = expect["error"].as_str().unwrap_or_else(|| panic!("{label}: unexpected {err:?}"));
+            assert_eq!(err.code(), want, "{label}: error code");
+            if let EvalError::FlagNotFound(k) = err {
+                assert_eq!(k, flag);
+            }
+        }
+    }
 }
 
 #[test]
@@ -107,26 +132,12 @@ fn conformance_cases_hold_in_the_engine_and_the_binary() {
             let context = Context::from_json(context_json.clone()).unwrap();
             let expect = &case["expect"];
 
-            // The engine.
-            match loaded.compiled.evaluate(flag, env, &context) {
-                Ok(e) => {
-                    assert!(expect.get("error").is_none(), "{label}: expected an error, got {e:?}");
-                    assert_eq!(e.variant, expect["variant"].as_str().unwrap(), "{label}: variant");
-                    assert_eq!(e.reason.as_str(), expect["reason"].as_str().unwrap(), "{label}: reason");
-                    assert_eq!(e.rule_id, expect["rule_id"].as_str(), "{label}: rule id");
-                    assert_eq!(e.failed_prerequisite, expect["failed_prerequisite"].as_str(), "{label}: prerequisite");
-                    if let Some(v) = expect.get("value") {
-                        assert_eq!(e.value, v, "{label}: value");
-                    }
-                }
-                Err(err) => {
-                    let want = expect["error"].as_str().unwrap_or_else(|| panic!("{label}: unexpected {err:?}"));
-                    assert_eq!(err.code(), want, "{label}: error code");
-                    if let EvalError::FlagNotFound(k) = err {
-                        assert_eq!(k, flag);
-                    }
-                }
-            }
+            // The engine, on the whole file and on the slice the editor's
+            // preview compiles for this one flag.
+            check_engine(&label, &loaded.compiled, flag, env, &context, expect);
+            let slice = compile::compile_slice(&loaded.file, &[flag], loaded.compiled.warnings().to_vec()).unwrap();
+            let slice_env = slice.environment(loaded.compiled.environment_key(env)).unwrap();
+            check_engine(&format!("{label} (slice)"), &slice, flag, slice_env, &context, expect);
 
             // The binary.
             let mut cmd = sidecar();

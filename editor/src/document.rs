@@ -20,12 +20,13 @@ use std::collections::VecDeque;
 use std::fs;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::SystemTime;
 
 use burgee_files::FileError;
 use burgee_rules::model::FlagFile;
-use burgee_rules::{CompiledFile, Diagnostic, compile, parse, serialize, validate};
+use burgee_rules::validate::Revalidator;
+use burgee_rules::{CompiledFile, Diagnostic, compile, parse, serialize};
 
 /// How many undo steps are kept; older ones are dropped.
 pub const UNDO_LIMIT: usize = 200;
@@ -134,6 +135,9 @@ struct Snapshot {
     load_errors: Vec<Diagnostic>,
 }
 
+/// The flags a slice was compiled for, and the slice (`None`: the model has errors).
+type CompiledSlice = (Vec<String>, Option<Arc<CompiledFile>>);
+
 /// A flags file open in the editor. See the [module docs](self).
 #[derive(Debug)]
 pub struct Document {
@@ -144,6 +148,8 @@ pub struct Document {
     load_errors: Vec<Diagnostic>,
     /// Errors and warnings of `model`.
     diagnostics: Vec<Diagnostic>,
+    /// Re-checks only the flags an edit changed (a big file stays quick to edit).
+    revalidator: Revalidator,
     revision: u64,
     undo: VecDeque<Snapshot>,
     redo: Vec<Snapshot>,
@@ -161,6 +167,8 @@ pub struct Document {
     overwrite_pending: bool,
     /// Per revision.
     compiled: OnceLock<Option<Arc<CompiledFile>>>,
+    /// Per revision: the last slice compiled for previews, by the flags asked for.
+    compiled_slice: Mutex<Option<CompiledSlice>>,
     text_to_save: OnceLock<String>,
     dirty: OnceLock<bool>,
 }
@@ -191,6 +199,7 @@ impl Document {
             model: None,
             load_errors: Vec::new(),
             diagnostics: Vec::new(),
+            revalidator: Revalidator::new(),
             revision: 0,
             undo: VecDeque::new(),
             redo: Vec::new(),
@@ -201,6 +210,7 @@ impl Document {
             base,
             overwrite_pending: false,
             compiled: OnceLock::new(),
+            compiled_slice: Mutex::new(None),
             text_to_save: OnceLock::new(),
             dirty: OnceLock::new(),
         };
@@ -356,9 +366,10 @@ impl Document {
 
     /// The model changed: re-validate, bump the revision, drop caches.
     fn changed(&mut self) {
-        self.diagnostics = self.model.as_deref().map(validate::validate).unwrap_or_default();
+        self.diagnostics = self.model.as_deref().map(|m| self.revalidator.validate(m)).unwrap_or_default();
         self.revision += 1;
         self.compiled = OnceLock::new();
+        self.compiled_slice = Mutex::new(None);
         self.text_to_save = OnceLock::new();
         self.dirty = OnceLock::new();
     }
@@ -390,6 +401,32 @@ impl Document {
                 compile::compile_validated(model, self.diagnostics.clone()).ok().map(Arc::new)
             })
             .clone()
+    }
+
+    /// What previews of `flags` evaluate: the current model compiled with
+    /// [`compile::compile_slice`] (those flags, their prerequisites and every
+    /// segment), so that after an edit to a file of 10,000 flags the preview
+    /// recompiles one flag, not all of them; the saved file's compiled form
+    /// while nothing is edited. Evaluating any of `flags` gives exactly what
+    /// the whole file gives. `None` while the document has errors (or is
+    /// read-only). Computed once per revision for the flags last asked for.
+    pub fn compiled_for(&self, flags: &[&str]) -> Option<Arc<CompiledFile>> {
+        if !self.is_dirty() && self.saved_compiled.is_some() {
+            return self.saved_compiled.clone();
+        }
+        let mut slice = self.compiled_slice.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((keys, compiled)) = slice.as_ref()
+            && keys.iter().map(String::as_str).eq(flags.iter().copied())
+        {
+            return compiled.clone();
+        }
+        let compiled = self
+            .model
+            .as_ref()
+            .and_then(|model| compile::compile_slice(model, flags, self.diagnostics.clone()).ok())
+            .map(Arc::new);
+        *slice = Some((flags.iter().map(|f| (*f).to_owned()).collect(), compiled.clone()));
+        compiled
     }
 
     /// The file as last opened, saved or reloaded (the base of change-impact
@@ -622,7 +659,7 @@ mod tests {
 
     fn set_description(doc: &mut Document, text: &str) -> bool {
         let key = first_flag(doc);
-        doc.edit("Edit description", |m| m.flags[&key].description = Some(text.to_string()))
+        doc.edit("Edit description", |m| Arc::make_mut(&mut m.flags[&key]).description = Some(text.to_string()))
     }
 
     fn files_in(dir: &Path) -> Vec<String> {
@@ -738,10 +775,10 @@ mod tests {
         let mut doc = Document::open(&path).unwrap();
         let key = first_flag(&doc);
         for i in 0..10 {
-            doc.edit_merging("Drag weight", |m| m.flags[&key].description = Some(i.to_string()));
+            doc.edit_merging("Drag weight", |m| Arc::make_mut(&mut m.flags[&key]).description = Some(i.to_string()));
         }
         set_description(&mut doc, "after");
-        doc.edit_merging("Drag weight", |m| m.flags[&key].description = Some("x".into()));
+        doc.edit_merging("Drag weight", |m| Arc::make_mut(&mut m.flags[&key]).description = Some("x".into()));
         assert!(doc.undo() && doc.undo() && doc.undo());
         assert!(!doc.can_undo());
     }
@@ -766,7 +803,7 @@ mod tests {
         let before = fs::read(&path).unwrap();
         let mut doc = Document::open(&path).unwrap();
         let key = first_flag(&doc);
-        doc.edit("Set off", |m| m.flags[&key].off = "no-such-variant".into());
+        doc.edit("Set off", |m| Arc::make_mut(&mut m.flags[&key]).off = "no-such-variant".into());
         assert!(doc.error_count() >= 1);
         assert!(doc.compiled().is_none());
         assert!(doc.saved_compiled().is_some());
@@ -864,7 +901,7 @@ mod tests {
         set_description(&mut doc, "mine");
         let mut theirs = doc.model().unwrap().clone();
         let key = first_flag(&doc);
-        theirs.flags[&key].description = Some("theirs".into());
+        Arc::make_mut(&mut theirs.flags[&key]).description = Some("theirs".into());
         write_externally(&path, &serialize::to_string(&theirs));
         assert_eq!(doc.disk_state(), DiskState::Changed);
         let rev = doc.revision();
@@ -935,7 +972,7 @@ mod tests {
         let key = first_flag(&doc);
         let env = doc.model().unwrap().flags[&key].environments.keys().next().unwrap().clone();
         doc.edit("Toggle", |m| {
-            let e = &mut m.flags[&key].environments[&env];
+            let e = &mut Arc::make_mut(&mut m.flags[&key]).environments[&env];
             e.enabled = !e.enabled;
         });
         let b = doc.compiled().unwrap();

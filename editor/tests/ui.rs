@@ -179,7 +179,7 @@ fn save_is_disabled_with_the_reason_while_there_are_errors() {
     let (_dir, path) = example_copy();
     let mut h = open_flag(&path, "new-checkout", "production");
     h.state_mut().doc.as_mut().unwrap().edit("Break", |m| {
-        m.flags.get_mut("new-checkout").unwrap().off = "missing".into();
+        std::sync::Arc::make_mut(m.flags.get_mut("new-checkout").unwrap()).off = "missing".into();
     });
     h.run();
     assert!(h.state().save_blocker().unwrap().contains("error"));

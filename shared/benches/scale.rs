@@ -9,6 +9,9 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use burgee_rules::{Context, load};
+
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 use criterion::{Criterion, criterion_group, criterion_main};
 
 fn scale(c: &mut Criterion) {

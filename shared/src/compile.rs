@@ -19,6 +19,10 @@ use crate::validate::validate;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct EnvId(pub(crate) usize);
 
+/// A segment of a [`CompiledFile`], by position in `segments`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SegmentId(pub(crate) usize);
+
 /// A flag of a [`CompiledFile`], by position in `flags`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct FlagId(pub(crate) usize);
@@ -36,27 +40,46 @@ impl FlagId {
 pub struct CompiledFile {
     pub(crate) environments: Vec<Box<str>>,
     pub(crate) flags: Vec<CompiledFlag>,
+    /// By [`EnvId`], then by [`FlagId`]: each flag's settings in that
+    /// environment (`None` where it has no entry, so it is disabled). One
+    /// environment's settings of all flags lie side by side, so evaluating
+    /// every flag reads memory in order.
+    pub(crate) settings: Vec<Vec<Option<FlagEnv>>>,
+    /// Every flag's variants (key and value), flag after flag, in one block.
+    pub(crate) variants: Vec<(Box<str>, Value)>,
     pub(crate) flag_index: HashMap<Box<str>, FlagId>,
     pub(crate) segments: Vec<CompiledSegment>,
+    /// Targeting key → where it is an individual target, sorted by flag and
+    /// environment: one lookup per evaluation finds a key's targets in every
+    /// flag (instead of one hash per flag when evaluating all of them).
+    pub(crate) targets: HashMap<Box<str>, Box<[Target]>>,
     pub(crate) warnings: Vec<Diagnostic>,
+}
+
+/// An individual target: in `flag`'s settings for `env`, the key gets `variant`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Target {
+    pub(crate) flag: FlagId,
+    pub(crate) env: EnvId,
+    pub(crate) variant: usize,
 }
 
 #[derive(Debug, Clone)]
 pub(crate) struct CompiledFlag {
     pub(crate) key: Box<str>,
     pub(crate) stage: Option<Box<str>>,
-    pub(crate) variants: Vec<(Box<str>, Value)>,
+    /// Where the flag's variants start in [`CompiledFile`]'s `variants`;
+    /// variant `i` of the flag is at `first_variant + i`.
+    pub(crate) first_variant: usize,
     pub(crate) off: usize,
-    /// By [`EnvId`]; `None` where the flag has no entry (disabled).
-    pub(crate) environments: Vec<Option<FlagEnv>>,
 }
 
 #[derive(Debug, Clone)]
 pub(crate) struct FlagEnv {
     pub(crate) enabled: bool,
     pub(crate) prerequisites: Vec<Prerequisite>,
-    /// Targeting key → variant.
-    pub(crate) targets: HashMap<Box<str>, usize>,
+    /// Whether any key is an individual target here (see [`CompiledFile`]'s `targets`).
+    pub(crate) has_targets: bool,
     pub(crate) rules: Vec<CompiledRule>,
     pub(crate) default: CompiledServe,
     /// No targets, rules or prerequisites, and a single-variant default: `STATIC`.
@@ -146,6 +169,48 @@ pub fn compile_validated(file: &FlagFile, diagnostics: Vec<Diagnostic>) -> Resul
     Compiler::new(file).file(diagnostics).map_err(|d| vec![d])
 }
 
+/// [`compile_validated`] of only what evaluating `flags` reads: those flags,
+/// the flags they name as prerequisites (and theirs, and so on), every
+/// segment and the environments. Evaluating any of `flags` in the result
+/// gives exactly what the whole file compiled gives; other flags are not in
+/// it. For an editor previewing one flag of a big file after every edit:
+/// compiling one flag of 10,000 takes a fraction of compiling them all.
+/// `diagnostics` are the whole file's: any error rejects it, as
+/// [`compile_validated`] does. Keys in `flags` the file lacks are ignored.
+pub fn compile_slice(
+    file: &FlagFile,
+    flags: &[&str],
+    diagnostics: Vec<Diagnostic>,
+) -> Result<CompiledFile, Vec<Diagnostic>> {
+    if diagnostics.iter().any(Diagnostic::is_error) {
+        return Err(diagnostics);
+    }
+    let mut needed: HashSet<&str> = HashSet::new();
+    let mut todo: Vec<&str> = flags.to_vec();
+    while let Some(key) = todo.pop() {
+        if let Some((key, flag)) = file.flags.get_key_value(key)
+            && needed.insert(key)
+        {
+            let prerequisites = flag.environments.values().flat_map(|e| e.prerequisites.iter().flatten());
+            todo.extend(prerequisites.map(|p| p.flag.as_str()));
+        }
+    }
+    let slice = FlagFile {
+        schema: None,
+        version: file.version,
+        environments: file.environments.clone(),
+        stages: None,
+        segments: file.segments.clone(),
+        flags: file
+            .flags
+            .iter()
+            .filter(|(key, _)| needed.contains(key.as_str()))
+            .map(|(key, flag)| (key.clone(), Arc::clone(flag)))
+            .collect(),
+    };
+    Compiler::new(&slice).file(diagnostics).map_err(|d| vec![d])
+}
+
 /// Lookups a valid file guarantees; a failure here is a bug in validation,
 /// reported as an error rather than a panic.
 struct Compiler<'f> {
@@ -154,6 +219,10 @@ struct Compiler<'f> {
     strings: RefCell<HashSet<Arc<str>>>,
     flag_index: HashMap<&'f str, usize>,
     segment_index: HashMap<&'f str, usize>,
+    /// Filled as flags are compiled, in flag and environment order.
+    targets: RefCell<HashMap<Box<str>, Vec<Target>>>,
+    /// Filled as flags are compiled, flag after flag.
+    variants: RefCell<Vec<(Box<str>, Value)>>,
 }
 
 type Compiled<T> = Result<T, Diagnostic>;
@@ -166,7 +235,14 @@ impl<'f> Compiler<'f> {
     fn new(file: &'f FlagFile) -> Self {
         let flag_index = file.flags.keys().enumerate().map(|(i, k)| (k.as_str(), i)).collect();
         let segment_index = file.segments.iter().flatten().enumerate().map(|(i, (k, _))| (k.as_str(), i)).collect();
-        Compiler { file, strings: RefCell::default(), flag_index, segment_index }
+        Compiler {
+            file,
+            strings: RefCell::default(),
+            flag_index,
+            segment_index,
+            targets: RefCell::default(),
+            variants: RefCell::default(),
+        }
     }
 
     fn file(&self, warnings: Vec<Diagnostic>) -> Compiled<CompiledFile> {
@@ -184,21 +260,36 @@ impl<'f> Compiler<'f> {
                 })
             })
             .collect::<Compiled<_>>()?;
-        let flags = self.file.flags.iter().map(|(key, flag)| self.flag(key, flag)).collect::<Compiled<_>>()?;
+        let mut flags = Vec::with_capacity(self.file.flags.len());
+        let mut settings: Vec<Vec<Option<FlagEnv>>> =
+            self.file.environments.iter().map(|_| Vec::with_capacity(self.file.flags.len())).collect();
+        for (key, flag) in &self.file.flags {
+            let (compiled, envs) = self.flag(key, flag)?;
+            flags.push(compiled);
+            for (table, env) in settings.iter_mut().zip(envs) {
+                table.push(env);
+            }
+        }
         let flag_index = self.file.flags.keys().enumerate().map(|(i, k)| (k.as_str().into(), FlagId(i))).collect();
+        let targets = self.targets.take().into_iter().map(|(key, targets)| (key, targets.into_boxed_slice())).collect();
         Ok(CompiledFile {
             environments: self.file.environments.iter().map(|e| e.as_str().into()).collect(),
             flags,
+            settings,
+            variants: self.variants.take(),
             flag_index,
             segments,
+            targets,
             warnings,
         })
     }
 
-    fn flag(&self, key: &str, flag: &Flag) -> Compiled<CompiledFlag> {
+    /// The flag, and its settings in each environment (by [`EnvId`]).
+    fn flag(&self, key: &str, flag: &Flag) -> Compiled<(CompiledFlag, Vec<Option<FlagEnv>>)> {
         let variant = |name: &str| flag.variants.get_index_of(name).ok_or_else(|| internal("a variant reference"));
+        let id = FlagId(*self.flag_index.get(key).ok_or_else(|| internal("a flag key"))?);
         let mut environments = Vec::with_capacity(self.file.environments.len());
-        for env in &self.file.environments {
+        for (env_index, env) in self.file.environments.iter().enumerate() {
             let Some(fe) = flag.environments.get(env) else {
                 environments.push(None);
                 continue;
@@ -218,10 +309,19 @@ impl<'f> Compiler<'f> {
                     Ok(Prerequisite { flag: FlagId(id), variants })
                 })
                 .collect::<Compiled<Vec<_>>>()?;
-            let mut targets = HashMap::new();
+            let mut has_targets = false;
             for (v, keys) in fe.targets.iter().flatten() {
-                let v = variant(v)?;
-                targets.extend(keys.iter().map(|k| (k.as_str().into(), v)));
+                let target = Target { flag: id, env: EnvId(env_index), variant: variant(v)? };
+                let mut targets = self.targets.borrow_mut();
+                for k in keys {
+                    has_targets = true;
+                    match targets.get_mut(k.as_str()) {
+                        Some(list) => list.push(target),
+                        None => {
+                            targets.insert(k.as_str().into(), vec![target]);
+                        }
+                    }
+                }
             }
             let rules = fe
                 .rules
@@ -237,19 +337,27 @@ impl<'f> Compiler<'f> {
                 })
                 .collect::<Compiled<Vec<_>>>()?;
             let default = self.serve(&fe.default, key, &variant)?;
-            let is_static = targets.is_empty()
-                && rules.is_empty()
-                && prerequisites.is_empty()
-                && matches!(fe.default, Serve::Variant(_));
-            environments.push(Some(FlagEnv { enabled: fe.enabled, prerequisites, targets, rules, default, is_static }));
+            let is_static =
+                !has_targets && rules.is_empty() && prerequisites.is_empty() && matches!(fe.default, Serve::Variant(_));
+            environments.push(Some(FlagEnv {
+                enabled: fe.enabled,
+                prerequisites,
+                has_targets,
+                rules,
+                default,
+                is_static,
+            }));
         }
-        Ok(CompiledFlag {
+        let mut variants = self.variants.borrow_mut();
+        let first_variant = variants.len();
+        variants.extend(flag.variants.iter().map(|(k, v)| (k.as_str().into(), v.clone())));
+        let compiled = CompiledFlag {
             key: key.into(),
             stage: flag.stage.as_deref().map(Into::into),
-            variants: flag.variants.iter().map(|(k, v)| (k.as_str().into(), v.clone())).collect(),
+            first_variant,
             off: variant(&flag.off)?,
-            environments,
-        })
+        };
+        Ok((compiled, environments))
     }
 
     fn serve(
@@ -343,6 +451,11 @@ impl CompiledFile {
     /// The environments' keys, in file order.
     pub fn environment_keys(&self) -> impl ExactSizeIterator<Item = &str> {
         self.environments.iter().map(|e| &**e)
+    }
+
+    /// The segment with this key.
+    pub fn segment(&self, key: &str) -> Option<SegmentId> {
+        self.segments.iter().position(|s| &*s.key == key).map(SegmentId)
     }
 
     /// The flag with this key.

@@ -12,6 +12,8 @@
 //! `percent` leaves (the key), so users may move between buckets; the
 //! editor's change-impact preview shows by how much.
 
+use std::sync::Arc;
+
 use indexmap::IndexMap;
 use serde_json::Number;
 
@@ -208,8 +210,9 @@ pub fn rename_flag(file: &mut FlagFile, old: &str, new: &str) -> Result<usize, E
     check_new_key(&file.flags, "flag", new)?;
     rename_key(&mut file.flags, old, new);
     let mut count = 0;
-    for flag in file.flags.values_mut() {
-        for env in flag.environments.values_mut() {
+    // Only the flags naming `old` are copied out of their shared `Arc`.
+    for flag in file.flags.values_mut().filter(|f| prerequisites(f).any(|p| p.flag == old)) {
+        for env in Arc::make_mut(flag).environments.values_mut() {
             for p in env.prerequisites.iter_mut().flatten() {
                 if p.flag == old {
                     p.flag = new.to_string();
@@ -219,6 +222,11 @@ pub fn rename_flag(file: &mut FlagFile, old: &str, new: &str) -> Result<usize, E
         }
     }
     Ok(count)
+}
+
+/// Every prerequisite of `flag`, in all its environments.
+fn prerequisites(flag: &Flag) -> impl Iterator<Item = &crate::model::Prerequisite> {
+    flag.environments.values().flat_map(|e| e.prerequisites.iter().flatten())
 }
 
 /// Rename segment `old` to `new`, keeping its place, and update every rule
@@ -234,12 +242,22 @@ pub fn rename_segment(file: &mut FlagFile, old: &str, new: &str) -> Result<usize
     check_new_key(segments, "segment", new)?;
     rename_key(segments, old, new);
     let mut count = 0;
-    for segment in segments.values_mut() {
-        if let Some(c) = &mut segment.matches {
+    // Only the segments and flags naming `old` are copied out of their shared `Arc`.
+    let names_old = |c: &Option<Condition>| c.as_ref().is_some_and(|c| condition_names_segment(c, old));
+    for segment in segments.values_mut().filter(|s| names_old(&s.matches)) {
+        if let Some(c) = &mut Arc::make_mut(segment).matches {
             count += rename_in_condition(c, old, new);
         }
     }
-    let flag_rules = file.flags.values_mut().flat_map(|f| f.environments.values_mut()).flat_map(|e| e.rules.iter_mut());
+    let flag_rules = file
+        .flags
+        .values_mut()
+        .filter(|f| {
+            let mut rules = f.environments.values().flat_map(|e| e.rules.iter().flatten());
+            rules.any(|r| r.segment.as_deref() == Some(old) || names_old(&r.matches))
+        })
+        .flat_map(|f| Arc::make_mut(f).environments.values_mut())
+        .flat_map(|e| e.rules.iter_mut());
     let template_rules = file
         .stages
         .iter_mut()
@@ -256,6 +274,17 @@ pub fn rename_segment(file: &mut FlagFile, old: &str, new: &str) -> Result<usize
         }
     }
     Ok(count)
+}
+
+/// Whether `c` has a `{"segment": key}` condition anywhere inside.
+fn condition_names_segment(c: &Condition, key: &str) -> bool {
+    match c {
+        Condition::All(children) | Condition::Any(children) | Condition::None(children) => {
+            children.iter().any(|child| condition_names_segment(child, key))
+        }
+        Condition::Segment(s) => s == key,
+        Condition::Leaf(_) => false,
+    }
 }
 
 fn rename_in_condition(c: &mut Condition, old: &str, new: &str) -> usize {
@@ -276,7 +305,7 @@ fn rename_in_condition(c: &mut Condition, old: &str, new: &str) -> usize {
 /// entries) in its environments, and other flags' prerequisites listing it.
 /// Returns how many references were updated (the variant itself not counted).
 pub fn rename_variant(file: &mut FlagFile, flag: &str, old: &str, new: &str) -> Result<usize, EditError> {
-    let Some(f) = file.flags.get_mut(flag) else {
+    let Some(f) = file.flags.get_mut(flag).map(Arc::make_mut) else {
         return Err(EditError::NoSuchFlag(flag.to_string()));
     };
     if !f.variants.contains_key(old) {
@@ -310,8 +339,9 @@ pub fn rename_variant(file: &mut FlagFile, flag: &str, old: &str, new: &str) -> 
             count += rename_in_serve(serve, old, new);
         }
     }
-    for other in file.flags.values_mut() {
-        for env in other.environments.values_mut() {
+    let names_old = |o: &Flag| prerequisites(o).any(|p| p.flag == flag && p.variants.iter().any(|v| v == old));
+    for other in file.flags.values_mut().filter(|o| names_old(o)) {
+        for env in Arc::make_mut(other).environments.values_mut() {
             for p in env.prerequisites.iter_mut().flatten().filter(|p| p.flag == flag) {
                 for v in p.variants.iter_mut().filter(|v| *v == old) {
                     *v = new.to_string();
@@ -348,20 +378,20 @@ pub fn duplicate_flag(file: &mut FlagFile, key: &str, new_key: &str) -> Result<(
         return Err(EditError::NoSuchFlag(key.to_string()));
     };
     check_new_key(&file.flags, "flag", new_key)?;
-    let copy: Flag = flag.clone();
+    let copy = Arc::clone(flag);
     file.flags.shift_insert(index + 1, new_key.to_string(), copy);
     Ok(())
 }
 
 /// Remove flag `key` and return it. References to it are left as they are
 /// (they become errors): list them first with [`references_to_flag`].
-pub fn delete_flag(file: &mut FlagFile, key: &str) -> Result<Flag, EditError> {
+pub fn delete_flag(file: &mut FlagFile, key: &str) -> Result<Arc<Flag>, EditError> {
     file.flags.shift_remove(key).ok_or_else(|| EditError::NoSuchFlag(key.to_string()))
 }
 
 /// Remove segment `key` and return it. References to it are left as they are
 /// (they become errors): list them first with [`references_to_segment`].
-pub fn delete_segment(file: &mut FlagFile, key: &str) -> Result<Segment, EditError> {
+pub fn delete_segment(file: &mut FlagFile, key: &str) -> Result<Arc<Segment>, EditError> {
     file.segments.as_mut().and_then(|s| s.shift_remove(key)).ok_or_else(|| EditError::NoSuchSegment(key.to_string()))
 }
 
@@ -403,7 +433,7 @@ pub fn apply_stage_template(file: &mut FlagFile, flag: &str, stage: &str) -> Res
             }
         }
     }
-    let Some(f) = file.flags.get_mut(flag) else {
+    let Some(f) = file.flags.get_mut(flag).map(Arc::make_mut) else {
         return Err(EditError::NoSuchFlag(flag.to_string()));
     };
     f.stage = Some(stage.to_string());

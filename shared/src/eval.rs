@@ -8,7 +8,7 @@ use serde_json::Value;
 use thiserror::Error;
 
 use crate::bucket;
-use crate::compile::{CompiledFile, CompiledServe, Cond, EnvId, FlagId, LeafKind, RolloutServe};
+use crate::compile::{CompiledFile, CompiledServe, Cond, EnvId, FlagId, LeafKind, RolloutServe, SegmentId, Target};
 use crate::context::Context;
 
 /// Why a variant was served: OpenFeature's resolution reasons.
@@ -198,14 +198,20 @@ impl CompiledFile {
 
     /// Evaluate a flag by id (see [`CompiledFile::flag_ids`]).
     pub fn evaluate_id(&self, id: FlagId, env: EnvId, context: &Context) -> EvalResult<'_> {
-        self.run(id, env, context, &mut (), &mut Vec::new())
+        self.run(id, env, context, self.targets_of(context), &mut (), &mut Vec::new())
+    }
+
+    /// Where `context`'s targeting key is an individual target, in flag and
+    /// environment order (empty without a targeting key).
+    fn targets_of(&self, context: &Context) -> &[Target] {
+        context.targeting_key().and_then(|k| self.targets.get(k)).map_or(&[], |t| t)
     }
 
     /// Evaluate, and say step by step why.
     pub fn explain(&self, key: &str, env: EnvId, context: &Context) -> (EvalResult<'_>, Vec<Step<'_>>) {
         let mut steps = Vec::new();
         let result = match self.flag(key) {
-            Some(id) => self.run(id, env, context, &mut steps, &mut Vec::new()),
+            Some(id) => self.run(id, env, context, self.targets_of(context), &mut steps, &mut Vec::new()),
             None => Err(EvalError::FlagNotFound(key.to_owned())),
         };
         (result, steps)
@@ -217,13 +223,24 @@ impl CompiledFile {
         env: EnvId,
         context: &'a Context,
     ) -> impl Iterator<Item = (&'a str, EvalResult<'a>)> + 'a {
-        self.flags.iter().enumerate().map(move |(i, f)| (&*f.key, self.evaluate_id(FlagId(i), env, context)))
+        // The targeting key is looked up once for all flags.
+        let targets = self.targets_of(context);
+        self.flags
+            .iter()
+            .enumerate()
+            .map(move |(i, f)| (&*f.key, self.run(FlagId(i), env, context, targets, &mut (), &mut Vec::new())))
     }
 
-    /// Whether `context` is in segment `key` (for the editor's counts).
+    /// Whether `context` is in segment `key` (for the editor's counts);
+    /// `None` for a segment the file lacks. To test many users against many
+    /// segments, look each segment up once with [`CompiledFile::segment`].
     pub fn in_segment(&self, key: &str, context: &Context) -> Option<bool> {
-        let i = self.segments.iter().position(|s| &*s.key == key)?;
-        Some(self.segment_holds(i, context))
+        Some(self.in_segment_id(self.segment(key)?, context))
+    }
+
+    /// Whether `context` is in the segment `id`.
+    pub fn in_segment_id(&self, id: SegmentId, context: &Context) -> bool {
+        self.segment_holds(id.0, context)
     }
 
     /// `prerequisites` remembers what each prerequisite served during this
@@ -235,14 +252,15 @@ impl CompiledFile {
         id: FlagId,
         env: EnvId,
         ctx: &Context,
+        targets: &[Target],
         trace: &mut impl Trace<'f>,
         prerequisites: &mut Vec<(FlagId, Option<&'f str>)>,
     ) -> EvalResult<'f> {
         let flag = self.flags.get(id.0).ok_or_else(|| EvalError::FlagNotFound(String::new()))?;
         let served = |variant: usize, reason, rule_id| Evaluation {
             flag: &flag.key,
-            variant: &flag.variants[variant].0,
-            value: &flag.variants[variant].1,
+            variant: &self.variants[flag.first_variant + variant].0,
+            value: &self.variants[flag.first_variant + variant].1,
             reason,
             rule_id,
             stage: flag.stage.as_deref(),
@@ -250,7 +268,7 @@ impl CompiledFile {
         };
 
         // 2. No entry, or the kill switch.
-        let Some(Some(fe)) = flag.environments.get(env.0) else {
+        let Some(Some(fe)) = self.settings.get(env.0).and_then(|s| s.get(id.0)) else {
             trace.step(|| Step::NoEnvironmentEntry { environment: self.environment_key(env) });
             return Ok(served(flag.off, Reason::Disabled, None));
         };
@@ -265,12 +283,13 @@ impl CompiledFile {
             let got = match prerequisites.iter().find(|(f, _)| *f == pre.flag) {
                 Some((_, got)) => *got,
                 None => {
-                    let got = self.run(pre.flag, env, ctx, &mut (), prerequisites).ok().map(|e| e.variant);
+                    let got = self.run(pre.flag, env, ctx, targets, &mut (), prerequisites).ok().map(|e| e.variant);
                     prerequisites.push((pre.flag, got));
                     got
                 }
             };
-            let met = got.is_some_and(|v| pre.variants.iter().any(|i| &*other.variants[*i].0 == v));
+            let met =
+                got.is_some_and(|v| pre.variants.iter().any(|i| &*self.variants[other.first_variant + *i].0 == v));
             if met {
                 trace.step(|| Step::PrerequisiteMet { flag: &other.key, variant: got.unwrap_or_default() });
             } else {
@@ -283,9 +302,10 @@ impl CompiledFile {
         }
 
         // 4. Individual targets.
-        if !fe.targets.is_empty() {
-            if let Some(&v) = ctx.targeting_key().and_then(|k| fe.targets.get(k)) {
-                trace.step(|| Step::Targeted { variant: &flag.variants[v].0 });
+        if fe.has_targets {
+            let here = targets.binary_search_by_key(&(id.0, env.0), |t| (t.flag.0, t.env.0));
+            if let Some(v) = here.ok().and_then(|i| targets.get(i)).map(|t| t.variant) {
+                trace.step(|| Step::Targeted { variant: &self.variants[flag.first_variant + v].0 });
                 return Ok(served(v, Reason::TargetingMatch, None));
             }
             trace.step(|| Step::NotTargeted);

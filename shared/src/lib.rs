@@ -33,7 +33,7 @@ pub mod schema;
 pub mod serialize;
 pub mod validate;
 
-pub use compile::{CompiledFile, EnvId, FlagId};
+pub use compile::{CompiledFile, EnvId, FlagId, SegmentId};
 pub use context::{Context, ContextError};
 pub use diagnostic::{Code, Diagnostic, Location, Severity};
 pub use eval::{EvalError, EvalResult, Evaluation, Reason, Step};

@@ -6,6 +6,13 @@
 //! (references resolve, weights add up, no cycles) is [`crate::validate`]'s job,
 //! and turning it into something fast to evaluate is [`crate::compile`]'s.
 //! Maps are [`IndexMap`]s so that the order people wrote is the order we write.
+//!
+//! Flags and segments are held in [`Arc`]s: a copy of a [`FlagFile`] (an
+//! editor's undo step, a preview's snapshot) shares every flag it does not
+//! change, and comparing two copies skips the shared ones. Change one with
+//! [`Arc::make_mut`], which copies only that flag when it is shared.
+
+use std::sync::Arc;
 
 use indexmap::IndexMap;
 use schemars::JsonSchema;
@@ -13,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Number, Value};
 
 /// A whole flags file (format version 1).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(
     title = "Burgee flags file",
@@ -35,10 +42,10 @@ pub struct FlagFile {
     /// Reusable groups of users or companies, by key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("propertyNames" = {"pattern": KEY_PATTERN, "maxLength": 128}))]
-    pub segments: Option<IndexMap<String, Segment>>,
+    pub segments: Option<IndexMap<String, Arc<Segment>>>,
     /// The flags, by key.
     #[schemars(extend("propertyNames" = {"pattern": KEY_PATTERN, "maxLength": 128}))]
-    pub flags: IndexMap<String, Flag>,
+    pub flags: IndexMap<String, Arc<Flag>>,
 }
 
 /// The pattern every key (flag, segment, stage, variant, environment, rule id) matches.
@@ -48,7 +55,7 @@ pub const KEY_PATTERN: &str = "^[A-Za-z0-9_.-]{1,128}$";
 pub const FORMAT_VERSION: u64 = 1;
 
 /// A release stage, such as "Beta".
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Stage {
     /// The key flags use to name this stage.
@@ -66,7 +73,7 @@ pub struct Stage {
 }
 
 /// What a stage's template sets in one environment of a flag.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StageTemplate {
     /// The rules to install, replacing the flag's.
@@ -78,7 +85,7 @@ pub struct StageTemplate {
 }
 
 /// A segment: users or companies matched by key lists and attributes.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Segment {
     /// What the segment is, for people.
@@ -96,7 +103,7 @@ pub struct Segment {
 }
 
 /// A feature flag.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Flag {
     /// What the flag does, for people.
@@ -115,7 +122,7 @@ pub struct Flag {
 }
 
 /// A flag's settings in one environment.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FlagEnvironment {
     /// The kill switch: when false, everyone gets the `off` variant.
@@ -134,7 +141,7 @@ pub struct FlagEnvironment {
 }
 
 /// A prerequisite: another flag must serve one of these variants.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Prerequisite {
     /// The key of the flag that must be served first.
@@ -145,7 +152,7 @@ pub struct Prerequisite {
 }
 
 /// A targeting rule.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Rule {
     /// The rule's id, unique within its flag environment.
@@ -165,7 +172,7 @@ pub struct Rule {
 }
 
 /// What to serve: one variant, or a percentage rollout.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "ServeFields", into = "ServeFields")]
 pub enum Serve {
     /// Always this variant.
@@ -175,7 +182,7 @@ pub enum Serve {
 }
 
 /// A percentage rollout across variants.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rollout {
     /// The variants and their weights, in bucket order.
     pub entries: Vec<RolloutEntry>,
@@ -186,7 +193,7 @@ pub struct Rollout {
 }
 
 /// One variant's share of a rollout.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RolloutEntry {
     /// The variant key.
@@ -241,7 +248,7 @@ impl From<Serve> for ServeFields {
 }
 
 /// A condition tree over the evaluation context.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "ConditionFields", into = "ConditionFields")]
 pub enum Condition {
     /// Every child holds (an empty list holds).
@@ -257,7 +264,7 @@ pub enum Condition {
 }
 
 /// An attribute test: `attribute` `op` any of `values`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Leaf {
     /// A dot-separated attribute path, e.g. `company.plan`.
     pub attribute: String,

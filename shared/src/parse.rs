@@ -5,6 +5,7 @@
 //! segment and flag, so one broken flag does not hide problems in the next.
 
 use std::fmt;
+use std::sync::Arc;
 
 use indexmap::IndexMap;
 use serde::de::{self, DeserializeOwned, DeserializeSeed, MapAccess, SeqAccess, Visitor};
@@ -226,14 +227,16 @@ fn parse_reporting_every_problem(text: &str) -> Result<FlagFile, Vec<Diagnostic>
     };
     let segments = match top.remove("segments") {
         None | Some(Value::Null) => None,
-        Some(v) => Some(keyed(v, &root.key("segments"), "segment", &mut problems, &mut broken, |_| Segment::default())),
+        Some(v) => Some(keyed(v, &root.key("segments"), "segment", &mut problems, &mut broken, |_| {
+            Arc::new(Segment::default())
+        })),
     };
     let flags = match top.remove("flags") {
         None => {
             problems.push(Diagnostic::error(Code::MissingField, "", "missing field `flags`"));
             IndexMap::new()
         }
-        Some(v) => keyed(v, &root.key("flags"), "flag", &mut problems, &mut broken, flag_stub),
+        Some(v) => keyed(v, &root.key("flags"), "flag", &mut problems, &mut broken, |v| Arc::new(flag_stub(v))),
     };
 
     let (Some(version), Some(environments)) = (version, environments) else {

@@ -298,12 +298,13 @@ fn index_of<T>(items: &mut Vec<T>, is: impl Fn(&T) -> bool, new: impl FnOnce() -
 /// How many users are in each segment, in the order of `segments` (keys
 /// the compiled file does not know count 0).
 pub fn segment_counts(compiled: &CompiledFile, segments: &[String], population: &[Context]) -> Vec<(String, usize)> {
+    let ids: Vec<_> = segments.iter().map(|key| compiled.segment(key)).collect();
     // Users outside, segments inside: each user is fetched from memory once.
     let parts = map_chunks(population, |_, users| {
         let mut counts = vec![0; segments.len()];
         for user in users {
-            for (key, n) in segments.iter().zip(&mut counts) {
-                *n += usize::from(compiled.in_segment(key, user) == Some(true));
+            for (id, n) in ids.iter().zip(&mut counts) {
+                *n += usize::from(id.is_some_and(|id| compiled.in_segment_id(id, user)));
             }
         }
         counts

@@ -322,7 +322,7 @@ pub(crate) mod tests {
     /// The example file with new-checkout's production default giving `on` to `on` percent.
     pub(crate) fn with_rollout(on: u32) -> burgee_rules::Loaded {
         let mut file = example().file;
-        let fe = file.flags["new-checkout"].environments.get_mut("production").unwrap();
+        let fe = std::sync::Arc::make_mut(&mut file.flags["new-checkout"]).environments.get_mut("production").unwrap();
         let Serve::Rollout(rollout) = &mut fe.default else { panic!("the example's default is a rollout") };
         rollout.entries[0].weight = on.into();
         rollout.entries[1].weight = (100 - on).into();

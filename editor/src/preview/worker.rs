@@ -38,7 +38,8 @@ pub struct PreviewRequest {
     pub environment: String,
     /// Variant and rule order of the flag in the edited model.
     pub outline: FlagOutline,
-    /// The segments to count members of (all of the edited file's, usually).
+    /// The segments to count members of: none unless asked for with
+    /// [`PreviewRequest::count_segments`].
     pub segments: Vec<String>,
     /// The attributes the flag reads in either file ([`attribute_paths`]):
     /// users are cut down to these before evaluating. `None`: use whole users.
@@ -80,11 +81,19 @@ impl PreviewRequest {
             saved_flag: Some(flag.to_owned()),
             environment: environment.to_owned(),
             outline: FlagOutline::of(model, flag, environment),
-            segments: segment_keys(model),
-            segment_paths: Some(segment_attribute_paths(model)),
+            segments: Vec::new(),
+            segment_paths: None,
             population,
             edited_paths,
         }
+    }
+
+    /// Also count the members of every segment of the edited `model` (with
+    /// 1,000 segments that is most of the work, so only when they are shown).
+    pub fn count_segments(mut self, model: &FlagFile) -> Self {
+        self.segments = segment_keys(model);
+        self.segment_paths = Some(segment_attribute_paths(model));
+        self
     }
 
     /// The flag's key in the saved file (`None`: the flag is new). Call it
@@ -361,14 +370,16 @@ mod tests {
         let loaded = example();
         let population = Arc::new(users(2000));
         let worker = PreviewWorker::new();
-        worker.request(request(1, &loaded, "new-checkout", &population));
+        let without_segments = request(1, &loaded, "new-checkout", &population);
+        assert!(compute(&without_segments, &mut PreviewCache::new(), || false).unwrap().segments.is_empty());
+        worker.request(request(1, &loaded, "new-checkout", &population).count_segments(&loaded.file));
         let result = worker.wait_for(1, Duration::from_secs(20)).unwrap();
         assert_eq!(result.generation, 1);
         assert_eq!(result.distribution.flag, "new-checkout");
         assert_eq!(result.distribution.total, 2000);
         assert_eq!(result.impact.changed, 0);
         assert_eq!(result.segments.len(), 4);
-        let mut whole = request(1, &loaded, "new-checkout", &population);
+        let mut whole = request(1, &loaded, "new-checkout", &population).count_segments(&loaded.file);
         (whole.paths, whole.segment_paths) = (None, None);
         let direct = compute(&whole, &mut PreviewCache::new(), || false).unwrap();
         assert_eq!((direct.distribution, direct.segments), (result.distribution, result.segments));

@@ -3,6 +3,8 @@
 //! value inputs by type (a JSON editor for objects), the off variant, and
 //! the per-environment settings in tabs ([`super::rules::environment_ui`]).
 
+use std::sync::Arc;
+
 use burgee_rules::edit::{
     apply_stage_template, delete_flag, duplicate_flag, references_to_flag, rename_flag, rename_variant,
 };
@@ -126,7 +128,7 @@ pub fn flag_ui(ui: &mut egui::Ui, doc: &mut Document, view: &mut FlagView, key: 
             .labelled_by(l.id);
         if r.changed() {
             doc.edit_merging("Edit description", |m| {
-                if let Some(f) = m.flags.get_mut(key) {
+                if let Some(f) = m.flags.get_mut(key).map(Arc::make_mut) {
                     f.description = (!description.is_empty()).then(|| description.clone());
                 }
             });
@@ -233,7 +235,7 @@ fn stage_ui(ui: &mut egui::Ui, doc: &mut Document, view: &mut FlagView, file: &F
             }
             Some(stage) => {
                 doc.edit("Change stage", |m| {
-                    if let Some(f) = m.flags.get_mut(key) {
+                    if let Some(f) = m.flags.get_mut(key).map(Arc::make_mut) {
                         f.stage = stage;
                     }
                 });
@@ -266,7 +268,7 @@ fn variants_ui(ui: &mut egui::Ui, doc: &mut Document, view: &mut FlagView, file:
             }
             if let Some(new) = value_ui(ui, key, variant, value) {
                 doc.edit_merging("Edit variant value", |m| {
-                    if let Some(v) = m.flags.get_mut(key).and_then(|f| f.variants.get_mut(variant)) {
+                    if let Some(v) = m.flags.get_mut(key).map(Arc::make_mut).and_then(|f| f.variants.get_mut(variant)) {
                         *v = new;
                     }
                 });
@@ -274,7 +276,7 @@ fn variants_ui(ui: &mut egui::Ui, doc: &mut Document, view: &mut FlagView, file:
             ui.horizontal(|ui| {
                 if ui.small_button("x").accessible_name(format!("Remove variant {variant}")).clicked() {
                     doc.edit("Remove variant", |m| {
-                        if let Some(f) = m.flags.get_mut(key) {
+                        if let Some(f) = m.flags.get_mut(key).map(Arc::make_mut) {
                             f.variants.shift_remove(variant);
                         }
                     });
@@ -291,7 +293,7 @@ fn variants_ui(ui: &mut egui::Ui, doc: &mut Document, view: &mut FlagView, file:
         let ok = !new.is_empty() && !flag.variants.contains_key(&new);
         if ui.add_enabled(ok, egui::Button::new("Add variant")).clicked() {
             doc.edit("Add variant", |m| {
-                if let Some(f) = m.flags.get_mut(key) {
+                if let Some(f) = m.flags.get_mut(key).map(Arc::make_mut) {
                     f.variants.insert(new.clone(), value_type.empty());
                 }
             });
@@ -302,7 +304,7 @@ fn variants_ui(ui: &mut egui::Ui, doc: &mut Document, view: &mut FlagView, file:
         let variants: Vec<String> = flag.variants.keys().cloned().collect();
         if let Some(off) = super::choice(ui, ("off-variant", key), "Off variant", &flag.off, &variants) {
             doc.edit("Change off variant", |m| {
-                if let Some(f) = m.flags.get_mut(key) {
+                if let Some(f) = m.flags.get_mut(key).map(Arc::make_mut) {
                     f.off = off;
                 }
             });

@@ -1,6 +1,8 @@
 //! The flag list: search by key and description, filter by stage and by
 //! environment state (enabled / disabled), select a flag, create a new one.
 
+use std::sync::Arc;
+
 use burgee_rules::model::{Flag, FlagEnvironment, FlagFile, Serve};
 use eframe::egui::{self, RichText};
 use indexmap::IndexMap;
@@ -167,7 +169,7 @@ pub fn flag_list_ui(ui: &mut egui::Ui, doc: &mut Document, view: &mut FlagListVi
             let flag = new_flag(&file, view.new_type);
             let key = unique_key(&key, |k| file.flags.contains_key(k));
             doc.edit("Create flag", |m| {
-                m.flags.insert(key.clone(), flag);
+                m.flags.insert(key.clone(), Arc::new(flag));
             });
             *selected = Some(key);
             view.new_flag.clear();
@@ -211,7 +213,7 @@ mod tests {
         for t in [ValueType::Boolean, ValueType::String, ValueType::Number, ValueType::Object] {
             let flag = new_flag(&file, t);
             assert!(flag.environments.values().all(|e| !e.enabled));
-            file.flags.insert(format!("new-{t:?}"), flag);
+            file.flags.insert(format!("new-{t:?}"), Arc::new(flag));
         }
         assert!(burgee_rules::validate::validate(&file).iter().all(|d| !d.is_error()));
     }

@@ -8,17 +8,19 @@
 //! goes out whenever the document's revision, the flag, the environment or
 //! the population changes.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use burgee_rules::model::{Condition, Segment};
 use burgee_rules::{Context, EvalError};
 use eframe::egui::{self, RichText};
 
 use crate::document::Document;
 use crate::preview::{
     PopulationSpec, PreviewRequest, PreviewResult, PreviewWorker, ValueSpec, distribution_chart, generate,
-    impact_table, load_csv, load_jsonl, rules_table, segment_counts, segment_keys,
+    impact_table, load_csv, load_jsonl, rules_table, segment_counts,
 };
 
 /// The context "Try a user" starts with.
@@ -29,9 +31,6 @@ pub const SAMPLE_CONTEXT: &str = r#"{
   "beta_opt_in": true,
   "company": {"id": "company-7", "plan": "team", "seats": 12}
 }"#;
-
-/// Segment counts and the (revision, population) they were computed for.
-type SegmentCache = ((u64, u64), Vec<(String, usize)>);
 
 /// What the preview panel remembers: the population, the worker and its
 /// newest result, and the "Try a user" context.
@@ -53,7 +52,8 @@ pub struct PreviewPanel {
     population_generation: u64,
     requested: Option<(u64, String, String, u64)>,
     result: Option<PreviewResult>,
-    segment_cache: Option<SegmentCache>,
+    /// Per population generation: member counts by segment key.
+    segment_counts: (u64, HashMap<String, CountedSegment>),
     examples: Option<(ExampleKey, Examples)>,
 }
 
@@ -91,7 +91,7 @@ impl Default for PreviewPanel {
             population_generation: 0,
             requested: None,
             result: None,
-            segment_cache: None,
+            segment_counts: (0, HashMap::new()),
             examples: None,
         }
     }
@@ -162,7 +162,7 @@ impl PreviewPanel {
         if self.requested.as_ref() == Some(&key) {
             return;
         }
-        let (Some(edited), Some(model)) = (doc.compiled(), doc.model()) else { return };
+        let (Some(edited), Some(model)) = (doc.compiled_for(&[flag]), doc.model()) else { return };
         let saved = doc.saved_compiled().unwrap_or_else(|| Arc::clone(&edited));
         self.generation += 1;
         let mut request =
@@ -183,7 +183,7 @@ impl PreviewPanel {
         let key = (doc.revision(), flag.to_owned(), env.to_owned(), self.population_generation);
         if self.examples.as_ref().is_none_or(|(k, _)| *k != key) {
             let mut out: Vec<(String, Vec<usize>)> = Vec::new();
-            if let (Some(compiled), Some(model)) = (doc.compiled(), doc.model())
+            if let (Some(compiled), Some(model)) = (doc.compiled_for(&[flag]), doc.model())
                 && let (Some(env_id), Some(f)) = (compiled.environment(env), model.flags.get(flag))
             {
                 out = f.variants.keys().map(|v| (v.clone(), Vec::new())).collect();
@@ -204,17 +204,50 @@ impl PreviewPanel {
         self.examples.as_ref().map_or(&[], |(_, e)| e.as_slice())
     }
 
-    /// Segment membership counts over the population for the current model
-    /// (computed on the UI thread, once per revision and population).
-    pub fn segment_counts(&mut self, doc: &Document) -> Option<&[(String, usize)]> {
-        let key = (doc.revision(), self.population_generation);
-        if self.segment_cache.as_ref().is_none_or(|(k, _)| *k != key) {
-            let (compiled, model) = (doc.compiled()?, doc.model()?);
-            let counts = segment_counts(&compiled, &segment_keys(model), &self.population);
-            self.segment_cache = Some((key, counts));
+    /// How many of the sample users are in segment `key` of the current
+    /// model; `None` while the file has errors or lacks the segment.
+    /// Counted on the UI thread when first asked for (only the segments on
+    /// screen are), and kept while the population and the segment stay the
+    /// same, so editing one segment of 1,000 recounts that one. A segment
+    /// whose condition names other segments is recounted after every edit.
+    pub fn segment_count(&mut self, doc: &Document, key: &str) -> Option<usize> {
+        let segment = doc.model()?.segments.as_ref()?.get(key)?;
+        if self.segment_counts.0 != self.population_generation {
+            self.segment_counts = (self.population_generation, HashMap::new());
         }
-        self.segment_cache.as_ref().map(|(_, c)| c.as_slice())
+        if let Some(counted) = self.segment_counts.1.get(key)
+            && Arc::ptr_eq(&counted.segment, segment)
+            && (counted.revision == doc.revision() || !names_segments(segment))
+        {
+            return Some(counted.count);
+        }
+        let compiled = doc.compiled_for(&[])?;
+        let count = segment_counts(&compiled, &[key.to_owned()], &self.population).first()?.1;
+        let counted = CountedSegment { segment: Arc::clone(segment), revision: doc.revision(), count };
+        self.segment_counts.1.insert(key.to_owned(), counted);
+        Some(count)
     }
+}
+
+/// A segment's member count and the version of the segment it was counted for.
+#[derive(Debug)]
+struct CountedSegment {
+    segment: Arc<Segment>,
+    revision: u64,
+    count: usize,
+}
+
+/// Whether `segment`'s condition names other segments (its count then
+/// depends on them too).
+fn names_segments(segment: &Segment) -> bool {
+    fn names(c: &Condition) -> bool {
+        match c {
+            Condition::All(cs) | Condition::Any(cs) | Condition::None(cs) => cs.iter().any(names),
+            Condition::Segment(_) => true,
+            Condition::Leaf(_) => false,
+        }
+    }
+    segment.matches.as_ref().is_some_and(names)
 }
 
 /// Weighted values as text: `US: 60, DE: 30, FR: 10` (strings bare, other
@@ -346,7 +379,7 @@ pub fn preview_ui(ui: &mut egui::Ui, doc: &Document, panel: &mut PreviewPanel, f
     ui.heading(format!("Preview: {flag} in {env}"));
     population_ui(ui, panel);
     ui.separator();
-    if doc.compiled().is_none() {
+    if doc.compiled_for(&[flag]).is_none() {
         ui.colored_label(ui.visuals().error_fg_color, "The file has errors: fix them to update the preview.");
     }
     match &panel.result {
@@ -373,7 +406,7 @@ pub fn preview_ui(ui: &mut egui::Ui, doc: &Document, panel: &mut PreviewPanel, f
 
 /// A few sample users per variant; clicking one puts it in "Try a user".
 fn examples_ui(ui: &mut egui::Ui, doc: &Document, panel: &mut PreviewPanel, flag: &str, env: &str) {
-    if doc.compiled().is_none() {
+    if doc.compiled_for(&[flag]).is_none() {
         return;
     }
     ui.label(RichText::new("Some of them (click to try)").strong());
@@ -419,7 +452,7 @@ pub fn try_user_ui(ui: &mut egui::Ui, doc: &Document, panel: &mut PreviewPanel, 
             return;
         }
     };
-    let Some(compiled) = doc.compiled() else {
+    let Some(compiled) = doc.compiled_for(&[flag]) else {
         ui.label("(the file has errors)");
         return;
     };

@@ -3,6 +3,8 @@
 //! serve) and the default serve, with rollouts as sliders and numeric fields
 //! that always add up to 100 ([`burgee_rules::edit::set_rollout_weight`]).
 
+use std::sync::Arc;
+
 use burgee_rules::edit::{EditError, apply_stage_template, set_rollout_weight, weight_number, weight_thousandths};
 use burgee_rules::model::{Flag, FlagEnvironment, FlagFile, Prerequisite, Rollout, RolloutEntry, Rule, Serve};
 use eframe::egui::{self, RichText};
@@ -14,7 +16,7 @@ use crate::document::Document;
 /// Apply `f` to flag `flag`'s settings in `env` as one undo step.
 pub fn edit_env(doc: &mut Document, label: &str, flag: &str, env: &str, f: impl FnOnce(&mut FlagEnvironment)) -> bool {
     doc.edit(label, |m| {
-        if let Some(e) = m.flags.get_mut(flag).and_then(|f| f.environments.get_mut(env)) {
+        if let Some(e) = m.flags.get_mut(flag).map(Arc::make_mut).and_then(|f| f.environments.get_mut(env)) {
             f(e);
         }
     })
@@ -29,7 +31,7 @@ fn edit_env_merging(
     f: impl FnOnce(&mut FlagEnvironment),
 ) -> bool {
     doc.edit_merging(label, |m| {
-        if let Some(e) = m.flags.get_mut(flag).and_then(|f| f.environments.get_mut(env)) {
+        if let Some(e) = m.flags.get_mut(flag).map(Arc::make_mut).and_then(|f| f.environments.get_mut(env)) {
             f(e);
         }
     })
@@ -105,7 +107,7 @@ pub fn environment_ui(ui: &mut egui::Ui, doc: &mut Document, file: &FlagFile, ke
             let new_env = new_environment(flag);
             let order: Vec<String> = file.environments.clone();
             doc.edit("Configure environment", |m| {
-                if let Some(f) = m.flags.get_mut(key) {
+                if let Some(f) = m.flags.get_mut(key).map(Arc::make_mut) {
                     f.environments.insert(env_key.to_owned(), new_env);
                     f.environments.sort_by_cached_key(|k, _| order.iter().position(|e| e == k).unwrap_or(usize::MAX));
                 }
@@ -131,7 +133,7 @@ pub fn environment_ui(ui: &mut egui::Ui, doc: &mut Document, file: &FlagFile, ke
             .clicked()
         {
             doc.edit("Remove environment settings", |m| {
-                if let Some(f) = m.flags.get_mut(key) {
+                if let Some(f) = m.flags.get_mut(key).map(Arc::make_mut) {
                     f.environments.shift_remove(env_key);
                 }
             });
@@ -175,7 +177,7 @@ fn stage_template_ui(ui: &mut egui::Ui, doc: &mut Document, file: &FlagFile, key
             let mut applied = m.clone();
             apply_stage_template(&mut applied, key, &stage_key)?;
             let settings = applied.flags.get(key).and_then(|f| f.environments.get(env_key)).cloned();
-            if let (Some(f), Some(settings)) = (m.flags.get_mut(key), settings) {
+            if let (Some(f), Some(settings)) = (m.flags.get_mut(key).map(Arc::make_mut), settings) {
                 f.environments.insert(env_key.to_owned(), settings);
             }
             Ok::<(), EditError>(())

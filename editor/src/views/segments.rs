@@ -3,6 +3,8 @@
 //! how many sample users it holds; create, rename (references follow) and
 //! delete (listing what refers to it).
 
+use std::sync::Arc;
+
 use burgee_rules::edit::{delete_segment, references_to_segment, rename_segment};
 use burgee_rules::model::{Condition, Segment};
 use eframe::egui::{self, RichText};
@@ -26,7 +28,7 @@ pub struct SegmentsView {
 
 fn edit_segment(doc: &mut Document, label: &str, key: &str, f: impl FnOnce(&mut Segment)) {
     doc.edit(label, |m| {
-        if let Some(s) = m.segments.as_mut().and_then(|s| s.get_mut(key)) {
+        if let Some(s) = m.segments.as_mut().and_then(|s| s.get_mut(key).map(Arc::make_mut)) {
             f(s);
         }
     });
@@ -37,22 +39,27 @@ fn edit_segment(doc: &mut Document, label: &str, key: &str, f: impl FnOnce(&mut 
 pub fn segment_list_ui(ui: &mut egui::Ui, doc: &mut Document, view: &mut SegmentsView, preview: &mut PreviewPanel) {
     let Some(file) = doc.shared_model() else { return };
     let keys: Vec<String> = file.segments.as_ref().map(|s| s.keys().cloned().collect()).unwrap_or_default();
-    let counts = preview.segment_counts(doc).map(<[_]>::to_vec).unwrap_or_default();
-    for key in &keys {
-        ui.horizontal(|ui| {
-            let selected = view.selected.as_deref() == Some(key.as_str());
-            if ui.selectable_label(selected, RichText::new(key).monospace()).clicked() {
-                view.selected = Some(key.clone());
-            }
-            if let Some((_, n)) = counts.iter().find(|(k, _)| k == key) {
-                ui.label(RichText::new(format!("{} users", crate::preview::chart::thousands(*n))).weak());
-            }
-        });
-    }
+    // Only the visible rows are laid out and counted, so a file of 1,000
+    // segments scrolls as smoothly as one of ten.
+    let row_height = ui.spacing().interact_size.y;
+    let scroll = egui::ScrollArea::vertical().id_salt("segment-list").max_height(ui.available_height() - 40.0);
+    scroll.show_rows(ui, row_height, keys.len(), |ui, rows| {
+        for key in &keys[rows] {
+            ui.horizontal(|ui| {
+                let selected = view.selected.as_deref() == Some(key.as_str());
+                if ui.selectable_label(selected, RichText::new(key).monospace()).clicked() {
+                    view.selected = Some(key.clone());
+                }
+                if let Some(n) = preview.segment_count(doc, key) {
+                    ui.label(RichText::new(format!("{} users", crate::preview::chart::thousands(n))).weak());
+                }
+            });
+        }
+    });
     if ui.button("New segment").clicked() {
-        let key = unique_key("new-segment", |k| keys.iter().any(|s| s == k));
+        let key = unique_key("new-segment", |k| file.segments.as_ref().is_some_and(|s| s.contains_key(k)));
         doc.edit("Create segment", |m| {
-            m.segments.get_or_insert_with(Default::default).insert(key.clone(), Segment::default());
+            m.segments.get_or_insert_with(Default::default).insert(key.clone(), Arc::default());
         });
         view.selected = Some(key);
     }
@@ -134,10 +141,8 @@ pub fn segment_ui(ui: &mut egui::Ui, doc: &mut Document, view: &mut SegmentsView
     if let Some(m) = &view.message {
         ui.label(RichText::new(m).color(ui.visuals().warn_fg_color));
     }
-    if let Some(counts) = preview.segment_counts(doc)
-        && let Some((_, n)) = counts.iter().find(|(k, _)| *k == key)
-    {
-        ui.label(RichText::new(segment_label(&key, *n, preview.population.len())).strong());
+    if let Some(n) = preview.segment_count(doc, &key) {
+        ui.label(RichText::new(segment_label(&key, n, preview.population.len())).strong());
     }
     let mut description = segment.description.clone().unwrap_or_default();
     ui.horizontal(|ui| {
@@ -145,7 +150,7 @@ pub fn segment_ui(ui: &mut egui::Ui, doc: &mut Document, view: &mut SegmentsView
         let r = ui.add(egui::TextEdit::multiline(&mut description).desired_rows(2)).labelled_by(l.id);
         if r.changed() {
             doc.edit_merging("Edit segment description", |m| {
-                if let Some(s) = m.segments.as_mut().and_then(|s| s.get_mut(&key)) {
+                if let Some(s) = m.segments.as_mut().and_then(|s| s.get_mut(&key).map(Arc::make_mut)) {
                     s.description = (!description.is_empty()).then(|| description.clone());
                 }
             });
