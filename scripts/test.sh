@@ -36,7 +36,17 @@ cargo test --workspace --locked
 step "real OpenFeature clients (Python and JavaScript) against the real sidecar"
 tests/clients/run.sh
 
-step "fuzzing, a short run of each target (skipped where cargo fuzz is not installed)"
+# cargo fuzz for the short fuzzing run: a machine without it gets it built
+# into target/tools (about a minute; rebuilt on a clean checkout, never cached).
+if ! cargo fuzz --version >/dev/null 2>&1; then
+  if [[ ! -x target/tools/bin/cargo-fuzz ]]; then
+    step "cargo install cargo-fuzz 0.13.2 (into target/tools)"
+    cargo install cargo-fuzz --version 0.13.2 --locked --root target/tools --quiet
+  fi
+  export PATH="$PWD/target/tools/bin:$PATH"
+fi
+
+step "fuzzing, a short run of each target (BURGEE_FUZZ_SECONDS each, default 10)"
 fuzz/run.sh "${BURGEE_FUZZ_SECONDS:-10}"
 
 step "cargo doc (warnings are errors)"
