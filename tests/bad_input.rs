@@ -5,31 +5,28 @@
 //! the bad input goes on. Slow and idle clients: the header read timeout and
 //! the connection limit.
 //!
-//! The small helpers are copied from `serve.rs` (each test file is its own
-//! crate). Every wait is bounded.
+//! Starting and stopping the server, the HTTP agent and the answer a test
+//! inspects are `support.rs`'s, shared with `serve.rs` and `soak.rs`. Every
+//! wait is bounded.
 
 // A failed unwrap in a test is a failed test, which is what we want.
 #![allow(clippy::unwrap_used)]
 
 use std::fs;
-use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, mpsc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
 mod support;
-use support::{Reply, agent, capture};
+use support::{Reply, Server, agent, serve_command};
 
 /// The longest any condition is waited for.
 const WAIT: Duration = Duration::from_secs(5);
-
-/// What the server prints, once, on start.
-const LISTENING: &str = "burgee-sidecar listening on http://";
 
 /// The contract's body limit.
 const BODY_LIMIT: usize = 1024 * 1024;
@@ -51,71 +48,31 @@ fn normal_answer() -> Value {
 // ---------------------------------------------------------------------------
 // The server under test
 
-/// A running `burgee-sidecar serve`; SIGTERM and a bounded wait on drop.
+/// A running `burgee-sidecar serve` (stopped on drop), an agent to ask it,
+/// and the directory with its flags file (removed once it has stopped: the
+/// fields drop in this order).
 struct Sidecar {
-    _dir: tempfile::TempDir,
-    child: Child,
-    /// `127.0.0.1:PORT`.
-    addr: String,
+    server: Server,
     agent: ureq::Agent,
-    stderr: Arc<Mutex<String>>,
+    _dir: tempfile::TempDir,
 }
 
 impl Sidecar {
-    /// Serve [`FLAGS`] with these extra arguments; wait until a normal request is answered.
+    /// Serve [`FLAGS`] with these extra arguments; ready once it prints the address it listens on (the file is loaded before that).
     fn start(args: &[&str]) -> Sidecar {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("flags.json");
         fs::write(&file, FLAGS).unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_burgee-sidecar"))
-            .arg("serve")
-            .arg("--file")
-            .arg(&file)
-            .args(["--listen", "127.0.0.1:0"])
-            .args(args)
-            .env_remove("RUST_LOG")
-            .env_remove("BURGEE_TOKEN")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let (stderr, stderr_thread) = capture(child.stderr.take().unwrap());
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut out = BufReader::new(stdout);
-            let mut line = String::new();
-            let _ = out.read_line(&mut line);
-            let _ = tx.send(line);
-            let _ = std::io::copy(&mut out, &mut std::io::sink());
-        });
-        let line = rx.recv_timeout(WAIT).unwrap_or_default();
-        let Some(addr) = line.trim_end().strip_prefix(LISTENING).map(str::to_owned) else {
-            let _ = child.kill();
-            let status = child.wait().unwrap();
-            stderr_thread.join().unwrap();
-            panic!("no `{LISTENING}…` line (got {line:?}, {status}); stderr:\n{}", stderr.lock().unwrap());
-        };
-        assert!(addr.starts_with("127.0.0.1:"), "{addr}");
-        Sidecar { _dir: dir, child, addr, agent: agent(), stderr }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{}", self.addr, path)
-    }
-
-    fn log(&self) -> String {
-        self.stderr.lock().unwrap().clone()
+        Sidecar { server: Server::spawn(serve_command(&file, args), WAIT), agent: agent(), _dir: dir }
     }
 
     fn get(&self, path: &str) -> Reply {
-        Reply::from(self.agent.get(self.url(path)).call())
+        Reply::from(self.agent.get(self.server.url(path)).call())
     }
 
     /// POST `body` with `Content-Type: application/json` unless `headers` name another.
     fn post_with(&self, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
-        let mut req = self.agent.post(self.url(path));
+        let mut req = self.agent.post(self.server.url(path));
         if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-type")) {
             req = req.header("Content-Type", "application/json");
         }
@@ -131,31 +88,10 @@ impl Sidecar {
 
     /// The server still runs, answers a normal request, and never panicked.
     fn assert_healthy(&mut self) {
-        assert!(self.child.try_wait().unwrap().is_none(), "the server exited; stderr:\n{}", self.log());
+        assert!(self.server.child.try_wait().unwrap().is_none(), "the server exited; stderr:\n{}", self.server.log());
         let r = self.post(NORMAL_PATH, NORMAL_BODY.as_bytes());
-        assert_eq!((r.status, r.json()), (200, normal_answer()), "stderr:\n{}", self.log());
-        assert!(!self.log().contains("panicked"), "stderr:\n{}", self.log());
-    }
-
-    /// Resident memory of the server, in KiB.
-    fn rss_kib(&self) -> u64 {
-        let status = fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
-        let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
-        line.split_whitespace().nth(1).unwrap().parse().unwrap()
-    }
-}
-
-impl Drop for Sidecar {
-    fn drop(&mut self) {
-        if self.child.try_wait().ok().flatten().is_none() {
-            let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
-            let deadline = Instant::now() + WAIT;
-            while self.child.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
-                std::thread::sleep(Duration::from_millis(15));
-            }
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
+        assert_eq!((r.status, r.json()), (200, normal_answer()), "stderr:\n{}", self.server.log());
+        assert!(!self.server.log().contains("panicked"), "stderr:\n{}", self.server.log());
     }
 }
 
@@ -183,7 +119,7 @@ struct Neighbour {
 impl Neighbour {
     fn start(s: &Sidecar) -> Neighbour {
         let stop = Arc::new(AtomicBool::new(false));
-        let url = s.url(NORMAL_PATH);
+        let url = s.server.url(NORMAL_PATH);
         let flag = stop.clone();
         let thread = std::thread::spawn(move || {
             let agent = agent();
@@ -286,7 +222,7 @@ fn a_context_nested_10000_deep_is_400_parse_error_not_a_crash() {
 fn a_million_element_array_is_413() {
     let mut s = Sidecar::start(&[]);
     let n = Neighbour::start(&s);
-    let before = s.rss_kib();
+    let before = s.server.rss_kib();
     let body = format!(r#"{{"context": {{"a": [{}0]}}}}"#, "0,".repeat(999_999));
     assert!(body.len() > BODY_LIMIT);
     for _ in 0..5 {
@@ -296,7 +232,7 @@ fn a_million_element_array_is_413() {
         );
     }
     // Nothing past the limit is kept.
-    let grown = s.rss_kib().saturating_sub(before);
+    let grown = s.server.rss_kib().saturating_sub(before);
     assert!(grown < 32 * 1024, "resident memory grew by {grown} KiB");
     n.finish();
     s.assert_healthy();
@@ -368,7 +304,7 @@ fn a_wrong_or_missing_content_type_is_accepted() {
         "POST {NORMAL_PATH} HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{NORMAL_BODY}",
         NORMAL_BODY.len()
     );
-    let (head, body) = raw(&s.addr, request.as_bytes());
+    let (head, body) = raw(&s.server.addr, request.as_bytes());
     assert!(head.starts_with("HTTP/1.1 200 "), "{head}");
     assert_eq!(body, normal_answer());
     s.assert_healthy();
@@ -409,7 +345,7 @@ fn flag_keys_with_slash_percent_2f_and_dot_dot() {
         )
     };
     for key in ["a%2Fb", "rate%2F", "..", "%2E%2E"] {
-        let (head, body) = raw(&s.addr, post(&format!("/ofrep/v1/evaluate/flags/{key}")).as_bytes());
+        let (head, body) = raw(&s.server.addr, post(&format!("/ofrep/v1/evaluate/flags/{key}")).as_bytes());
         assert!(head.starts_with("HTTP/1.1 404 "), "{key}: {head}");
         assert_eq!(
             body,
@@ -417,7 +353,7 @@ fn flag_keys_with_slash_percent_2f_and_dot_dot() {
         );
     }
     // `..` as a whole segment elsewhere in the path: no endpoint, nothing read.
-    let (head, body) = raw(&s.addr, post("/ofrep/v1/evaluate/flags/../../../etc/passwd").as_bytes());
+    let (head, body) = raw(&s.server.addr, post("/ofrep/v1/evaluate/flags/../../../etc/passwd").as_bytes());
     assert!(head.starts_with("HTTP/1.1 404 "), "{head}");
     assert_eq!(
         body,
@@ -446,7 +382,7 @@ fn a_10000_character_flag_key_is_404_with_the_key_shortened() {
                 "errorDetails": "the body is not JSON: key must be a string at line 1 column 2"}),
     );
     // Past the URI limit (64 KiB), hyper answers 414 with no body before routing.
-    let mut c = TcpStream::connect(&s.addr).unwrap();
+    let mut c = TcpStream::connect(&s.server.addr).unwrap();
     c.set_read_timeout(Some(WAIT)).unwrap();
     let long = "k".repeat(70_000);
     c.write_all(format!("GET /v1/flags/{long} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes()).unwrap();
@@ -497,7 +433,7 @@ fn a_missing_or_wrong_token_is_401_when_one_is_required() {
     }
     let r = s.post_with(NORMAL_PATH, &[("Authorization", "Bearer s3cret")], NORMAL_BODY.as_bytes());
     r.expect(200, &normal_answer());
-    assert!(!s.log().contains("panicked"), "{}", s.log());
+    assert!(!s.server.log().contains("panicked"), "{}", s.server.log());
 }
 
 // ---------------------------------------------------------------------------
@@ -534,7 +470,7 @@ fn a_slowloris_client_is_cut_off_by_the_header_read_timeout() {
     // One header line every 100 ms, for up to 10 s: cut off after about 1 s.
     let slow: Vec<_> = (0..20)
         .map(|_| {
-            let addr = s.addr.clone();
+            let addr = s.server.addr.clone();
             std::thread::spawn(move || send_slowly(&addr, Duration::from_millis(100), Duration::from_secs(10)))
         })
         .collect();
@@ -552,7 +488,7 @@ fn a_slowloris_client_is_cut_off_by_the_header_read_timeout() {
 #[test]
 fn headers_sent_slowly_within_the_default_timeout_are_served() {
     let mut s = Sidecar::start(&[]);
-    let mut c = TcpStream::connect(&s.addr).unwrap();
+    let mut c = TcpStream::connect(&s.server.addr).unwrap();
     c.set_read_timeout(Some(WAIT)).unwrap();
     let head = format!(
         "POST {NORMAL_PATH} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
@@ -573,12 +509,12 @@ fn headers_sent_slowly_within_the_default_timeout_are_served() {
 #[test]
 fn idle_connections_over_the_limit_wait_and_a_client_is_served_once_others_close() {
     let mut s = Sidecar::start(&["--max-connections", "50", "--header-read-timeout", "60s"]);
-    let before = s.rss_kib();
+    let before = s.server.rss_kib();
     // 60 connections that send nothing: 50 are served (idle), 10 wait.
-    let mut idle: Vec<TcpStream> = (0..60).map(|_| TcpStream::connect(&s.addr).unwrap()).collect();
+    let mut idle: Vec<TcpStream> = (0..60).map(|_| TcpStream::connect(&s.server.addr).unwrap()).collect();
     let served = Arc::new(AtomicUsize::new(0));
     let (tx, rx) = mpsc::channel();
-    let url = s.url(NORMAL_PATH);
+    let url = s.server.url(NORMAL_PATH);
     let counter = served.clone();
     let client = std::thread::spawn(move || {
         let mut r = agent().post(&url).header("Content-Type", "application/json").send(NORMAL_BODY).unwrap();
@@ -593,8 +529,8 @@ fn idle_connections_over_the_limit_wait_and_a_client_is_served_once_others_close
     let (status, text) = rx.recv_timeout(WAIT).unwrap();
     client.join().unwrap();
     assert_eq!((status, serde_json::from_str::<Value>(&text).unwrap()), (200, normal_answer()));
-    assert!(s.log().contains("connection limit reached"), "{}", s.log());
-    let grown = s.rss_kib().saturating_sub(before);
+    assert!(s.server.log().contains("connection limit reached"), "{}", s.server.log());
+    let grown = s.server.rss_kib().saturating_sub(before);
     assert!(grown < 16 * 1024, "resident memory grew by {grown} KiB for 60 idle connections");
     drop(idle);
     s.assert_healthy();

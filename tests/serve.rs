@@ -7,6 +7,9 @@
 //! from the one line it prints) in its own directory, so tests run in
 //! parallel. Every wait is bounded ([`WAIT`]) and polls; nothing asserts on
 //! timing.
+//!
+//! Starting and stopping the server, the HTTP agent and the bounded waits
+//! are `support.rs`'s, shared with `bad_input.rs` and `soak.rs`.
 
 // A failed unwrap in a test is a failed test, which is what we want.
 #![allow(clippy::unwrap_used)]
@@ -16,16 +19,16 @@ use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::Stdio;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
 
 mod support;
-use support::{Reply, agent, capture};
+use support::{Reply, Server, agent, poll_until, serve_command, serve_command_on};
 
 /// The longest any condition is waited for.
 const WAIT: Duration = Duration::from_secs(5);
@@ -33,19 +36,9 @@ const WAIT: Duration = Duration::from_secs(5);
 /// How often a condition is polled.
 const POLL: Duration = Duration::from_millis(15);
 
-/// What the server prints, once, on start.
-const LISTENING: &str = "burgee-sidecar listening on http://";
-
 /// Poll `check` until it gives a value; fail the test after [`WAIT`].
-fn wait_until<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        if let Some(t) = check() {
-            return t;
-        }
-        assert!(Instant::now() < deadline, "gave up after {WAIT:?} waiting for {what}");
-        std::thread::sleep(POLL);
-    }
+fn wait_until<T>(what: &str, check: impl FnMut() -> Option<T>) -> T {
+    poll_until(what, WAIT, POLL, check)
 }
 
 // ---------------------------------------------------------------------------
@@ -128,40 +121,10 @@ fn write_in_place(path: &Path, text: &str) {
 // ---------------------------------------------------------------------------
 // The server under test
 
-/// A running `burgee-sidecar serve`; SIGTERM and a bounded wait on drop.
+/// A running `burgee-sidecar serve` (stopped on drop), and an agent to ask it.
 struct Sidecar {
-    child: Child,
-    /// `127.0.0.1:PORT`.
-    addr: String,
+    server: Server,
     agent: ureq::Agent,
-    stderr: Arc<Mutex<String>>,
-}
-
-fn sigterm(pid: u32) {
-    let status = Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap();
-    assert!(status.success(), "kill -TERM {pid} failed");
-}
-
-/// Wait (bounded) for `child` to exit.
-fn wait_exit(child: &mut Child, within: Duration) -> Option<ExitStatus> {
-    let deadline = Instant::now() + within;
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return Some(status);
-        }
-        if Instant::now() >= deadline {
-            return None;
-        }
-        std::thread::sleep(POLL);
-    }
-}
-
-fn serve_command(file: &Path, args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_burgee-sidecar"));
-    cmd.arg("serve").arg("--file").arg(file).args(["--listen", "127.0.0.1:0"]).args(args);
-    // The caller's environment must not change the server's settings.
-    cmd.env_remove("RUST_LOG").env_remove("BURGEE_TOKEN");
-    cmd
 }
 
 impl Sidecar {
@@ -177,40 +140,7 @@ impl Sidecar {
 
     /// Start serving `file`, waiting only for the line with the port.
     fn start_unready(file: &Path, args: &[&str]) -> Sidecar {
-        let mut child = serve_command(file, args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let (stderr, stderr_thread) = capture(child.stderr.take().unwrap());
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut out = BufReader::new(stdout);
-            let mut line = String::new();
-            let _ = out.read_line(&mut line);
-            let _ = tx.send(line);
-            // Nothing else is printed; keep the pipe drained anyway.
-            let _ = std::io::copy(&mut out, &mut std::io::sink());
-        });
-        let line = rx.recv_timeout(WAIT).unwrap_or_default();
-        let Some(addr) = line.trim_end().strip_prefix(LISTENING).map(str::to_owned) else {
-            let _ = child.kill();
-            let status = child.wait().unwrap();
-            stderr_thread.join().unwrap();
-            panic!("no `{LISTENING}…` line (got {line:?}, {status}); stderr:\n{}", stderr.lock().unwrap());
-        };
-        assert!(addr.starts_with("127.0.0.1:"), "{addr}");
-        Sidecar { child, addr, agent: agent(), stderr }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{}", self.addr, path)
-    }
-
-    fn log(&self) -> String {
-        self.stderr.lock().unwrap().clone()
+        Sidecar { server: Server::spawn(serve_command(file, args), WAIT), agent: agent() }
     }
 
     fn get(&self, path: &str) -> Reply {
@@ -218,7 +148,7 @@ impl Sidecar {
     }
 
     fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Reply {
-        let mut req = self.agent.get(self.url(path));
+        let mut req = self.agent.get(self.server.url(path));
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
@@ -230,7 +160,7 @@ impl Sidecar {
     }
 
     fn post_with(&self, path: &str, headers: &[(&str, &str)], body: &str) -> Reply {
-        let mut req = self.agent.post(self.url(path)).header("Content-Type", "application/json");
+        let mut req = self.agent.post(self.server.url(path)).header("Content-Type", "application/json");
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
@@ -273,25 +203,6 @@ impl Sidecar {
         assert_eq!(r.status, 200, "{}", r.text);
         r.text
     }
-
-    /// SIGTERM, then wait (bounded) for the exit.
-    fn stop(&mut self) -> ExitStatus {
-        sigterm(self.child.id());
-        wait_exit(&mut self.child, WAIT)
-            .unwrap_or_else(|| panic!("still running {WAIT:?} after SIGTERM; stderr:\n{}", self.log()))
-    }
-}
-
-impl Drop for Sidecar {
-    fn drop(&mut self) {
-        if self.child.try_wait().ok().flatten().is_none() {
-            let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
-            if wait_exit(&mut self.child, WAIT).is_none() {
-                let _ = self.child.kill();
-                let _ = self.child.wait();
-            }
-        }
-    }
 }
 
 /// Send `request` on a new connection (it should say `Connection: close`)
@@ -313,7 +224,7 @@ struct Events {
 impl Events {
     /// Subscribe; once this returns, every later event is received.
     fn open(s: &Sidecar) -> Events {
-        let r = s.agent.get(s.url("/v1/events")).call().unwrap();
+        let r = s.agent.get(s.server.url("/v1/events")).call().unwrap();
         assert_eq!(r.status().as_u16(), 200);
         let content_type = r.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned());
         assert_eq!(content_type.as_deref(), Some("text/event-stream"));
@@ -430,8 +341,10 @@ fn a_missing_or_empty_body_is_an_empty_context() {
     let rate = json!({"key": "rate", "value": 1.0, "variant": "low", "reason": "STATIC", "metadata": {}});
 
     // No body at all: no Content-Length, no Transfer-Encoding.
-    let text =
-        raw(&s.addr, b"POST /ofrep/v1/evaluate/flags/rate HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    let text = raw(
+        &s.server.addr,
+        b"POST /ofrep/v1/evaluate/flags/rate HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+    );
     assert!(text.starts_with("HTTP/1.1 200 "), "{text}");
     let body: Value = serde_json::from_str(text.split("\r\n\r\n").nth(1).unwrap()).unwrap();
     assert_eq!(body, rate);
@@ -440,7 +353,7 @@ fn a_missing_or_empty_body_is_an_empty_context() {
         let r = s.post("/ofrep/v1/evaluate/flags/rate", body);
         assert_eq!((r.status, r.json()), (200, rate.clone()), "body {body:?}");
     }
-    let r = Reply::from(s.agent.post(s.url("/ofrep/v1/evaluate/flags/rate")).send_empty());
+    let r = Reply::from(s.agent.post(s.server.url("/ofrep/v1/evaluate/flags/rate")).send_empty());
     assert_eq!((r.status, r.json()), (200, rate.clone()));
 
     // An empty context has no targeting key: a default rollout cannot bucket.
@@ -742,7 +655,7 @@ fn a_body_of_exactly_one_mebibyte_is_accepted() {
     assert_eq!(r.status, 200, "{}", r.text);
     let r = s.post("/ofrep/v1/evaluate/flags", std::str::from_utf8(&body).unwrap());
     assert_eq!(r.status, 200);
-    let answer = upload(&s.addr, &post_head("/ofrep/v1/evaluate/flags/rate", None, ""), &body, true).unwrap();
+    let answer = upload(&s.server.addr, &post_head("/ofrep/v1/evaluate/flags/rate", None, ""), &body, true).unwrap();
     assert!(answer.starts_with("HTTP/1.1 200 "), "chunked, 1 MiB: {answer}");
 }
 
@@ -753,7 +666,7 @@ fn a_body_over_one_mebibyte_announced_with_expect_100_continue_gets_413_unsent()
     for path in ["/ofrep/v1/evaluate/flags/rate", "/ofrep/v1/evaluate/flags"] {
         // What curl does for large bodies: the head alone, then wait.
         let head = post_head(path, Some(BODY_LIMIT + 1), "Expect: 100-continue\r\n");
-        let answer = raw(&s.addr, head.as_bytes());
+        let answer = raw(&s.server.addr, head.as_bytes());
         assert!(answer.starts_with("HTTP/1.1 413 "), "{path}: {answer}");
         let body: Value = serde_json::from_str(answer.split("\r\n\r\n").nth(1).unwrap()).unwrap();
         assert!(body["errorDetails"].is_string(), "{body}");
@@ -778,7 +691,7 @@ fn a_client_uploading_a_body_over_one_mebibyte_reads_the_413() {
         let body = padded_body(size);
         let what = format!("{path}, {size} bytes, {}", if chunked { "chunked" } else { "Content-Length" });
         let length = (!chunked).then_some(size);
-        match upload(&s.addr, &post_head(path, length, ""), &body, chunked) {
+        match upload(&s.server.addr, &post_head(path, length, ""), &body, chunked) {
             Ok(answer) if answer.starts_with("HTTP/1.1 413 ") => {}
             Ok(answer) => problems.push(format!("{what}: {answer}")),
             Err(e) => problems.push(format!("{what}: {e}")),
@@ -798,7 +711,7 @@ fn wrong_method_is_405_and_unknown_path_is_404() {
     assert_eq!(r.header("allow"), Some("POST"));
     let r = s.get("/ofrep/v1/evaluate/flags");
     assert_eq!(r.status, 405);
-    let r = Reply::from(s.agent.delete(s.url("/ofrep/v1/evaluate/flags/rate")).call());
+    let r = Reply::from(s.agent.delete(s.server.url("/ofrep/v1/evaluate/flags/rate")).call());
     assert_eq!(r.status, 405);
     for path in ["/healthz", "/readyz", "/v1/status", "/metrics", "/v1/flags", "/v1/flags/rate", "/v1/events"] {
         let r = s.post(path, "{}");
@@ -846,10 +759,7 @@ fn a_non_loopback_address_without_a_token_is_refused() {
     let d = Dir::new();
     let file = d.file("flags.json", &flags("hello"));
     // 0.0.0.0 is refused before binding: nothing listens beyond loopback.
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_burgee-sidecar"));
-    cmd.arg("serve").arg("--file").arg(&file).args(["--listen", "0.0.0.0:0"]);
-    cmd.env_remove("BURGEE_TOKEN").env_remove("RUST_LOG").stdin(Stdio::null());
-    let out = cmd.output().unwrap();
+    let out = serve_command_on(&file, "0.0.0.0:0", &[]).stdin(Stdio::null()).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty(), "never listened: {}", String::from_utf8_lossy(&out.stdout));
     let err = String::from_utf8_lossy(&out.stderr);
@@ -879,7 +789,7 @@ fn cors_headers_only_for_configured_origins_and_preflight() {
     let preflight = |origin: &str| {
         Reply::from(
             s.agent
-                .options(s.url("/ofrep/v1/evaluate/flags"))
+                .options(s.server.url("/ofrep/v1/evaluate/flags"))
                 .header("Origin", origin)
                 .header("Access-Control-Request-Method", "POST")
                 .header("Access-Control-Request-Headers", "content-type, if-none-match")
@@ -905,7 +815,7 @@ fn cors_headers_only_for_configured_origins_and_preflight() {
     let t = Sidecar::start(&file, &["--token", "s3cret", "--cors-origin", "https://app.example"]);
     let r = Reply::from(
         t.agent
-            .options(t.url("/ofrep/v1/evaluate/flags"))
+            .options(t.server.url("/ofrep/v1/evaluate/flags"))
             .header("Origin", "https://app.example")
             .header("Access-Control-Request-Method", "POST")
             .header("Access-Control-Request-Headers", "authorization, content-type")
@@ -1013,10 +923,10 @@ fn unchanged_content_is_not_a_reload() {
     // The debug log says when the server has looked at the file; that is the
     // moment to check that nothing was reloaded.
     let touch = |what: &str, change: &dyn Fn()| {
-        let seen = unchanged_reloads(&s.log());
+        let seen = unchanged_reloads(&s.server.log());
         change();
         wait_until(&format!("the server to look at the file after {what}"), || {
-            (unchanged_reloads(&s.log()) > seen).then_some(())
+            (unchanged_reloads(&s.server.log()) > seen).then_some(())
         });
         let now = s.status();
         assert_eq!(now["reloads"], before["reloads"], "{what}");
@@ -1102,7 +1012,7 @@ fn a_rejected_file_is_logged_with_every_error() {
     let s = Sidecar::start(&file, &[]);
     write_by_rename(&file, BROKEN);
     wait_until("the rejection to be logged", || {
-        let log = s.log();
+        let log = s.server.log();
         BROKEN_POINTERS.iter().all(|p| log.contains(p)).then_some(())
     });
 }
@@ -1230,7 +1140,7 @@ fn a_request_storm_during_100_reloads_never_fails_or_mixes_versions() {
     let clients: Vec<JoinHandle<(usize, Vec<String>)>> = (0..CLIENTS)
         .map(|i| {
             let (stop, bulk_url, single_url) =
-                (stop.clone(), s.url("/ofrep/v1/evaluate/flags"), s.url("/ofrep/v1/evaluate/flags/a"));
+                (stop.clone(), s.server.url("/ofrep/v1/evaluate/flags"), s.server.url("/ofrep/v1/evaluate/flags/a"));
             std::thread::spawn(move || {
                 let agent = agent();
                 let body = json!({"context": {"targetingKey": format!("user-{i}")}}).to_string();
@@ -1279,7 +1189,7 @@ fn a_request_storm_during_100_reloads_never_fails_or_mixes_versions() {
     // Each version is waited for (so every one is a real reload under load).
     let watcher = agent();
     let served = |marker: &str| {
-        let r = watcher.post(s.url("/ofrep/v1/evaluate/flags/a")).send(r#"{"context": {}}"#);
+        let r = watcher.post(s.server.url("/ofrep/v1/evaluate/flags/a")).send(r#"{"context": {}}"#);
         let text = r.ok().and_then(|mut r| r.body_mut().read_to_string().ok()).unwrap_or_default();
         serde_json::from_str::<Value>(&text).is_ok_and(|v| v["value"] == marker)
     };
@@ -1316,15 +1226,14 @@ fn sigterm_and_sigint_exit_0() {
     let file = d.file("flags.json", &flags("hello"));
     let mut s = Sidecar::start(&file, &[]);
     assert_eq!(s.value("rate"), json!(1.0));
-    let status = s.stop();
-    assert_eq!(status.code(), Some(0), "{status}; stderr:\n{}", s.log());
+    let status = s.server.stop("TERM", WAIT);
+    assert_eq!(status.code(), Some(0), "{status}; stderr:\n{}", s.server.log());
 
     let mut s = Sidecar::start(&file, &[]);
     assert_eq!(s.value("rate"), json!(1.0));
-    let status = Command::new("kill").args(["-INT", &s.child.id().to_string()]).status().unwrap();
-    assert!(status.success());
-    let status = wait_exit(&mut s.child, WAIT).unwrap_or_else(|| panic!("no exit after SIGINT:\n{}", s.log()));
-    assert_eq!(status.code(), Some(0), "{status}; stderr:\n{}", s.log());
+    s.server.signal("INT");
+    let status = s.server.wait_exit(WAIT).unwrap_or_else(|| panic!("no exit after SIGINT:\n{}", s.server.log()));
+    assert_eq!(status.code(), Some(0), "{status}; stderr:\n{}", s.server.log());
 }
 
 #[test]
@@ -1336,7 +1245,7 @@ fn sigterm_answers_a_request_in_flight_and_open_event_streams_do_not_block_exit(
     // A request in flight: its headers are in (the server asked for the
     // body with `100 Continue`), its body is not.
     let body = r#"{"context": {"targetingKey": "u1"}}"#;
-    let mut conn = TcpStream::connect(&s.addr).unwrap();
+    let mut conn = TcpStream::connect(&s.server.addr).unwrap();
     conn.set_read_timeout(Some(WAIT)).unwrap();
     let head = format!(
         "POST /ofrep/v1/evaluate/flags/rate HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
@@ -1353,10 +1262,10 @@ fn sigterm_answers_a_request_in_flight_and_open_event_streams_do_not_block_exit(
     }
     assert!(String::from_utf8_lossy(&got).starts_with("HTTP/1.1 100 "), "{}", String::from_utf8_lossy(&got));
 
-    sigterm(s.child.id());
+    s.server.signal("TERM");
     // The event stream ends: shutdown has begun, and does not wait for it.
     assert_eq!(events.next(), None, "the stream ends");
-    assert!(s.child.try_wait().unwrap().is_none(), "exited with a request in flight");
+    assert!(s.server.child.try_wait().unwrap().is_none(), "exited with a request in flight");
 
     conn.write_all(body.as_bytes()).unwrap();
     let mut answer = Vec::new();
@@ -1366,10 +1275,10 @@ fn sigterm_answers_a_request_in_flight_and_open_event_streams_do_not_block_exit(
     let json: Value = serde_json::from_str(answer.split("\r\n\r\n").nth(1).unwrap()).unwrap();
     assert_eq!(json["value"], json!(1.0));
 
-    let status = wait_exit(&mut s.child, WAIT).unwrap_or_else(|| panic!("no exit after SIGTERM:\n{}", s.log()));
-    assert_eq!(status.code(), Some(0), "{status}; stderr:\n{}", s.log());
+    let status = s.server.wait_exit(WAIT).unwrap_or_else(|| panic!("no exit after SIGTERM:\n{}", s.server.log()));
+    assert_eq!(status.code(), Some(0), "{status}; stderr:\n{}", s.server.log());
     // New connections are refused once it has stopped.
-    assert!(TcpStream::connect(&s.addr).is_err());
+    assert!(TcpStream::connect(&s.server.addr).is_err());
 }
 
 // ---------------------------------------------------------------------------

@@ -40,24 +40,26 @@
 //! README. Every wait is bounded; the clients stop by themselves (at the
 //! latest two minutes after the planned end).
 //!
-//! The small helpers are copied from `serve.rs` (each test file is its own
-//! crate).
+//! Starting and stopping the server, the HTTP agent and the bounded waits
+//! are `support.rs`'s, shared with `serve.rs` and `bad_input.rs`.
 
 // A failed unwrap in a test is a failed test, which is what we want.
 #![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeSet;
 use std::fs;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::Write;
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+
+mod support;
+use support::{Reply, Server, agent, poll_until, serve_command};
 
 /// How many times the file is replaced.
 const CHANGES: usize = 200;
@@ -77,9 +79,6 @@ const WAIT: Duration = Duration::from_secs(10);
 /// How often a condition is polled.
 const POLL: Duration = Duration::from_millis(5);
 
-/// What the server prints, once, on start.
-const LISTENING: &str = "burgee-sidecar listening on http://";
-
 /// Failure messages kept per client (all are counted).
 const KEPT_FAILURES: usize = 5;
 
@@ -95,15 +94,8 @@ fn duration() -> Duration {
 }
 
 /// Poll `check` until it gives a value; fail the test after [`WAIT`].
-fn wait_until<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        if let Some(t) = check() {
-            return t;
-        }
-        assert!(Instant::now() < deadline, "gave up after {WAIT:?} waiting for {what}");
-        std::thread::sleep(POLL);
-    }
+fn wait_until<T>(what: &str, check: impl FnMut() -> Option<T>) -> T {
+    poll_until(what, WAIT, POLL, check)
 }
 
 // ---------------------------------------------------------------------------
@@ -239,105 +231,40 @@ impl Files {
 // ---------------------------------------------------------------------------
 // The server under test
 
-/// A running `burgee-sidecar serve`; SIGTERM and a bounded wait on drop.
+/// A running `burgee-sidecar serve` (stopped on drop), and an agent to ask it.
 struct Sidecar {
-    child: Child,
-    /// `127.0.0.1:PORT`.
-    addr: String,
+    server: Server,
     agent: ureq::Agent,
-    stderr: Arc<Mutex<String>>,
-}
-
-/// Read a child's stderr into a shared string.
-fn capture(stream: impl Read + Send + 'static) -> Arc<Mutex<String>> {
-    let text = Arc::new(Mutex::new(String::new()));
-    let sink = text.clone();
-    std::thread::spawn(move || {
-        let mut lines = BufReader::new(stream);
-        let mut line = String::new();
-        while lines.read_line(&mut line).is_ok_and(|n| n > 0) {
-            sink.lock().unwrap().push_str(&line);
-            line.clear();
-        }
-    });
-    text
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(10)))
-        .build()
-        .into()
 }
 
 impl Sidecar {
     /// Serve `file` (debug log of reloads, as JSON) and wait until `/readyz` answers 200.
     fn start(file: &Path) -> Sidecar {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_burgee-sidecar"))
-            .arg("serve")
-            .arg("--file")
-            .arg(file)
-            .args(["--listen", "127.0.0.1:0", "--log-format", "json", "--log-level", "burgee_sidecar=debug"])
-            .env_remove("RUST_LOG")
-            .env_remove("BURGEE_TOKEN")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stderr = capture(child.stderr.take().unwrap());
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut out = BufReader::new(stdout);
-            let mut line = String::new();
-            let _ = out.read_line(&mut line);
-            let _ = tx.send(line);
-            let _ = std::io::copy(&mut out, &mut std::io::sink());
-        });
-        let line = rx.recv_timeout(WAIT).unwrap_or_default();
-        let Some(addr) = line.trim_end().strip_prefix(LISTENING).map(str::to_owned) else {
-            let _ = child.kill();
-            let status = child.wait().unwrap();
-            panic!("no `{LISTENING}…` line (got {line:?}, {status}); stderr:\n{}", stderr.lock().unwrap());
-        };
-        assert!(addr.starts_with("127.0.0.1:"), "{addr}");
-        let s = Sidecar { child, addr, agent: agent(), stderr };
-        wait_until("/readyz to answer 200", || (s.get("/readyz").0 == 200).then_some(()));
+        let args = ["--log-format", "json", "--log-level", "burgee_sidecar=debug"];
+        let s = Sidecar { server: Server::spawn(serve_command(file, &args), WAIT), agent: agent() };
+        wait_until("/readyz to answer 200", || (s.get("/readyz").status == 200).then_some(()));
         s
     }
 
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{}", self.addr, path)
+    fn get(&self, path: &str) -> Reply {
+        Reply::from(self.agent.get(self.server.url(path)).call())
     }
 
-    fn log(&self) -> String {
-        self.stderr.lock().unwrap().clone()
-    }
-
-    fn get(&self, path: &str) -> (u16, String) {
-        let mut r = self.agent.get(self.url(path)).call().unwrap();
-        (r.status().as_u16(), r.body_mut().read_to_string().unwrap())
-    }
-
-    fn post(&self, path: &str, body: &str) -> (u16, Value) {
-        let mut r = self.agent.post(self.url(path)).header("Content-Type", "application/json").send(body).unwrap();
-        let text = r.body_mut().read_to_string().unwrap();
-        (r.status().as_u16(), serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text:?}")))
+    fn post(&self, path: &str, body: &str) -> Reply {
+        Reply::from(self.agent.post(self.server.url(path)).header("Content-Type", "application/json").send(body))
     }
 
     /// The version served as `a` (single evaluation).
     fn served(&self) -> Option<usize> {
-        let (status, v) = self.post("/ofrep/v1/evaluate/flags/a", r#"{"context": {"targetingKey": "watcher"}}"#);
-        assert_eq!(status, 200, "{v}");
-        marker(&v["value"])
+        let r = self.post("/ofrep/v1/evaluate/flags/a", r#"{"context": {"targetingKey": "watcher"}}"#);
+        assert_eq!(r.status, 200, "{}", r.text);
+        marker(&r.json()["value"])
     }
 
     fn status(&self) -> Value {
-        let (status, text) = self.get("/v1/status");
-        assert_eq!(status, 200, "{text}");
-        serde_json::from_str(&text).unwrap()
+        let r = self.get("/v1/status");
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.json()
     }
 
     /// `(accepted, rejected)` from `/v1/status`.
@@ -346,34 +273,14 @@ impl Sidecar {
         (r["accepted"].as_u64().unwrap(), r["rejected"].as_u64().unwrap())
     }
 
-    /// Resident memory of the server, in KiB.
-    fn rss_kib(&self) -> u64 {
-        let status = fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
-        let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
-        line.split_whitespace().nth(1).unwrap().parse().unwrap()
-    }
-
     /// How many times the debug log says a reload found `outcome`.
     fn reload_outcomes(&self, outcome: &str) -> usize {
-        self.log()
+        self.server
+            .log()
             .lines()
             .filter_map(|l| serde_json::from_str::<Value>(l).ok())
             .filter(|v| v["message"] == "reload" && v["outcome"] == outcome)
             .count()
-    }
-}
-
-impl Drop for Sidecar {
-    fn drop(&mut self) {
-        if self.child.try_wait().ok().flatten().is_none() {
-            let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
-            let deadline = Instant::now() + WAIT;
-            while self.child.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
-                std::thread::sleep(POLL);
-            }
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
     }
 }
 
@@ -541,8 +448,8 @@ fn several_hundred_clients_during_200_file_changes_see_only_whole_accepted_versi
 
     let started = Instant::now();
     let shared = Arc::new(Shared {
-        bulk_url: s.url("/ofrep/v1/evaluate/flags"),
-        single_url: s.url("/ofrep/v1/evaluate/flags/a"),
+        bulk_url: s.server.url("/ofrep/v1/evaluate/flags"),
+        single_url: s.server.url("/ofrep/v1/evaluate/flags/a"),
         stop: AtomicBool::new(false),
         written: AtomicUsize::new(0),
         until: started + load + Duration::from_secs(120),
@@ -604,7 +511,7 @@ fn several_hundred_clients_during_200_file_changes_see_only_whole_accepted_versi
             });
             seen_after.push(written_at.elapsed());
         }
-        let rss = s.rss_kib();
+        let rss = s.server.rss_kib();
         rss_peak = rss_peak.max(rss);
         if rss_warm.is_none() && started.elapsed() >= warmup {
             rss_warm = Some(rss);
@@ -619,8 +526,9 @@ fn several_hundred_clients_during_200_file_changes_see_only_whole_accepted_versi
     let last_valid = (0..=CHANGES).rev().find(|n| is_valid(*n)).unwrap();
     assert_eq!(kind(CHANGES), Kind::Invalid);
     assert_eq!(s.served(), Some(last_valid));
-    let (status, bulk) = s.post("/ofrep/v1/evaluate/flags", r#"{"context": {"targetingKey": "watcher"}}"#);
-    assert_eq!(status, 200, "{bulk}");
+    let r = s.post("/ofrep/v1/evaluate/flags", r#"{"context": {"targetingKey": "watcher"}}"#);
+    assert_eq!(r.status, 200, "{}", r.text);
+    let bulk = r.json();
     let values: Vec<&Value> = bulk["flags"]
         .as_array()
         .unwrap()
@@ -629,7 +537,7 @@ fn several_hundred_clients_during_200_file_changes_see_only_whole_accepted_versi
         .map(|f| &f["value"])
         .collect();
     assert_eq!(values, [&json!(format!("v{last_valid}")); 2], "{bulk}");
-    let ready: Value = serde_json::from_str(&s.get("/readyz").1).unwrap();
+    let ready = s.get("/readyz").json();
     assert_eq!(ready["status"], json!("degraded"), "the newest file is rejected: {ready}");
     let error = &s.status()["lastReloadError"]["errors"];
     assert_eq!(error[0]["pointer"], json!("/flags/rate/environments/dev/enabled"), "for its schema error: {error}");
@@ -637,8 +545,8 @@ fn several_hundred_clients_during_200_file_changes_see_only_whole_accepted_versi
 
     // Memory at the end of the load, still under load.
     let rss_warm = rss_warm.unwrap_or(rss_peak);
-    let rss_end_loaded = s.rss_kib();
-    let open_fds = fs::read_dir(format!("/proc/{}/fd", s.child.id())).unwrap().count();
+    let rss_end_loaded = s.server.rss_kib();
+    let open_fds = fs::read_dir(format!("/proc/{}/fd", s.server.child.id())).unwrap().count();
     rss_peak = rss_peak.max(rss_end_loaded);
 
     shared.stop.store(true, Ordering::Relaxed);
@@ -651,7 +559,7 @@ fn several_hundred_clients_during_200_file_changes_see_only_whole_accepted_versi
     let settle_started = Instant::now();
     while rss_end > limit && settle_started.elapsed() < SETTLE {
         std::thread::sleep(Duration::from_millis(250));
-        rss_end = rss_end.min(s.rss_kib());
+        rss_end = rss_end.min(s.server.rss_kib());
     }
     let settled = (rss_end != rss_end_loaded).then(|| settle_started.elapsed());
 
@@ -663,7 +571,7 @@ fn several_hundred_clients_during_200_file_changes_see_only_whole_accepted_versi
     let invalid = (1..=CHANGES).filter(|n| !is_valid(*n)).count();
     let valid_written = (1..=CHANGES).filter(|n| is_valid(*n)).count();
     let halves = (1..=CHANGES).filter(|n| kind(*n) == Kind::Halves).count();
-    let connection_errors = s.log().lines().filter(|l| l.contains("connection ended with an error")).count();
+    let connection_errors = s.server.log().lines().filter(|l| l.contains("connection ended with an error")).count();
 
     eprintln!(
         "soak: {CLIENTS} clients for {load_took:.1?} (BURGEE_SOAK_SECONDS={}), {CHANGES} changes in {changes_took:.1?}",
@@ -703,5 +611,5 @@ fn several_hundred_clients_during_200_file_changes_see_only_whole_accepted_versi
         rss_end <= limit,
         "resident memory {rss_end} KiB at the end is over 110% of {rss_warm} KiB after warm-up (peak {rss_peak} KiB)"
     );
-    assert!(!s.log().contains("panicked"), "stderr:\n{}", s.log());
+    assert!(!s.server.log().contains("panicked"), "stderr:\n{}", s.server.log());
 }

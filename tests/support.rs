@@ -1,17 +1,158 @@
 //! Helpers shared by the end-to-end tests that run the real
-//! `burgee-sidecar serve` (`serve.rs`, `bad_input.rs`): capturing its output,
-//! an HTTP agent, and the answer a test inspects.
+//! `burgee-sidecar serve` (`serve.rs`, `bad_input.rs`, `soak.rs`): starting
+//! and stopping it, capturing its output, bounded waits, an HTTP agent, the
+//! answer a test inspects, and its resident memory.
 
 // Each test binary uses its own subset of these helpers; a failed unwrap in a
 // test helper is a failed test.
 #![allow(dead_code, clippy::unwrap_used)]
 
+use std::fs;
 use std::io::{BufRead, BufReader, Read};
-use std::sync::{Arc, Mutex};
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex, mpsc};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
+
+/// What the server prints, once, on start, before its address.
+pub const LISTENING: &str = "burgee-sidecar listening on http://";
+
+/// Poll `check` every `every` until it gives a value; fail the test after `within`.
+pub fn poll_until<T>(what: &str, within: Duration, every: Duration, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(t) = check() {
+            return t;
+        }
+        assert!(Instant::now() < deadline, "gave up after {within:?} waiting for {what}");
+        std::thread::sleep(every);
+    }
+}
+
+/// `burgee-sidecar serve --file FILE --listen 127.0.0.1:0 ARGS`, without the
+/// caller's `RUST_LOG` and `BURGEE_TOKEN` (they must not change the server's
+/// settings).
+pub fn serve_command(file: &Path, args: &[&str]) -> Command {
+    serve_command_on(file, "127.0.0.1:0", args)
+}
+
+/// [`serve_command`], listening on `listen` instead of a free loopback port.
+pub fn serve_command_on(file: &Path, listen: &str, args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_burgee-sidecar"));
+    cmd.arg("serve").arg("--file").arg(file).args(["--listen", listen]).args(args);
+    cmd.env_remove("RUST_LOG").env_remove("BURGEE_TOKEN");
+    cmd
+}
+
+/// A running `burgee-sidecar serve` that has printed its address; SIGTERM
+/// and a bounded wait ([`STOP_WAIT`]) on drop.
+pub struct Server {
+    /// The process.
+    pub child: Child,
+    /// `127.0.0.1:PORT`.
+    pub addr: String,
+    /// Its stderr so far (see [`capture`]).
+    pub stderr: Arc<Mutex<String>>,
+}
+
+/// How long a dropped [`Server`] has to exit after SIGTERM before it is killed.
+pub const STOP_WAIT: Duration = Duration::from_secs(10);
+
+/// How often a [`Server`]'s exit is polled for.
+const EXIT_POLL: Duration = Duration::from_millis(15);
+
+impl Server {
+    /// Spawn `cmd` (a [`serve_command`]) with stdout and stderr piped and
+    /// wait up to `within` for the one line it prints with its address; if
+    /// none comes, kill it and fail the test with its stderr.
+    pub fn spawn(mut cmd: Command, within: Duration) -> Server {
+        let mut child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        let (stderr, stderr_thread) = capture(child.stderr.take().unwrap());
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut out = BufReader::new(stdout);
+            let mut line = String::new();
+            let _ = out.read_line(&mut line);
+            let _ = tx.send(line);
+            // Nothing else is printed; keep the pipe drained anyway.
+            let _ = std::io::copy(&mut out, &mut std::io::sink());
+        });
+        let line = rx.recv_timeout(within).unwrap_or_default();
+        let Some(addr) = line.trim_end().strip_prefix(LISTENING).map(str::to_owned) else {
+            let _ = child.kill();
+            let status = child.wait().unwrap();
+            stderr_thread.join().unwrap();
+            panic!("no `{LISTENING}…` line (got {line:?}, {status}); stderr:\n{}", stderr.lock().unwrap());
+        };
+        assert!(addr.starts_with("127.0.0.1:"), "{addr}");
+        Server { child, addr, stderr }
+    }
+
+    /// `http://127.0.0.1:PORT{path}`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// Its stderr so far.
+    pub fn log(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// Its resident memory (`VmRSS`), in KiB.
+    pub fn rss_kib(&self) -> u64 {
+        let status = fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    }
+
+    /// Send it `signal` (`TERM`, `INT`, …) with `kill`; fail the test if `kill` fails.
+    pub fn signal(&self, signal: &str) {
+        let pid = self.child.id();
+        let status = Command::new("kill").args([format!("-{signal}"), pid.to_string()]).status().unwrap();
+        assert!(status.success(), "kill -{signal} {pid} failed");
+    }
+
+    /// Its exit status, waiting up to `within` for it to exit; `None` if it
+    /// still runs then.
+    pub fn wait_exit(&mut self, within: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(EXIT_POLL);
+        }
+    }
+
+    /// Send it `signal` and wait up to `within` for its exit status; fail the
+    /// test, with its stderr, if it still runs then.
+    pub fn stop(&mut self, signal: &str, within: Duration) -> ExitStatus {
+        self.signal(signal);
+        self.wait_exit(within)
+            .unwrap_or_else(|| panic!("still running {within:?} after SIG{signal}; stderr:\n{}", self.log()))
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+            let deadline = Instant::now() + STOP_WAIT;
+            while self.child.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
+                std::thread::sleep(EXIT_POLL);
+            }
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
 
 /// Read a child's stderr into a shared string.
 pub fn capture(stream: impl Read + Send + 'static) -> (Arc<Mutex<String>>, JoinHandle<()>) {

@@ -1,7 +1,8 @@
 //! Scale: load (parse + validate + compile) and all-flags evaluation of a big
 //! generated file. Run by `bench/scale.sh`, which generates the file with
 //! `bench/generate.py` and passes its path in `BURGEE_SCALE_FILE`; without
-//! it this bench does nothing.
+//! it this bench does nothing. It runs with the sidecar's allocator
+//! (jemalloc), so the figures are what the sidecar's engine does.
 
 #![allow(clippy::unwrap_used)] // a bench that cannot load its file has nothing to measure
 
@@ -10,6 +11,7 @@ use std::time::Duration;
 
 use burgee_rules::{Context, load};
 
+/// As in `burgee-sidecar`.
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 use criterion::{Criterion, criterion_group, criterion_main};
