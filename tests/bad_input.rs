@@ -58,7 +58,7 @@ struct Sidecar {
 }
 
 impl Sidecar {
-    /// Serve [`FLAGS`] with these extra arguments; ready once it prints the address it listens on (the file is loaded before that).
+    /// Serve [`FLAGS`] with these extra arguments; ready once it prints its address (after loading).
     fn start(args: &[&str]) -> Sidecar {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("flags.json");
