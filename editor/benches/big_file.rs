@@ -89,8 +89,11 @@ fn big_file(c: &mut Criterion) {
         })
     });
 
-    h.get_by_label("flag-00003").click_accesskit();
-    h.run();
+    // (Still selected when select_flag was filtered out: its key is then on screen twice.)
+    if h.state().selected_flag.as_deref() != Some("flag-00003") {
+        h.get_by_label("flag-00003").click_accesskit();
+        h.run();
+    }
     h.get_all_by_label("Description").next().unwrap().focus();
     h.run();
     let mut n = 0;
