@@ -243,7 +243,7 @@ pub fn rename_segment(file: &mut FlagFile, old: &str, new: &str) -> Result<usize
     rename_key(segments, old, new);
     let mut count = 0;
     // Only the segments and flags naming `old` are copied out of their shared `Arc`.
-    let names_old = |c: &Option<Condition>| c.as_ref().is_some_and(|c| condition_names_segment(c, old));
+    let names_old = |c: &Option<Condition>| c.as_ref().is_some_and(|c| c.segments().contains(&old));
     for segment in segments.values_mut().filter(|s| names_old(&s.matches)) {
         if let Some(c) = &mut Arc::make_mut(segment).matches {
             count += rename_in_condition(c, old, new);
@@ -274,17 +274,6 @@ pub fn rename_segment(file: &mut FlagFile, old: &str, new: &str) -> Result<usize
         }
     }
     Ok(count)
-}
-
-/// Whether `c` has a `{"segment": key}` condition anywhere inside.
-fn condition_names_segment(c: &Condition, key: &str) -> bool {
-    match c {
-        Condition::All(children) | Condition::Any(children) | Condition::None(children) => {
-            children.iter().any(|child| condition_names_segment(child, key))
-        }
-        Condition::Segment(s) => s == key,
-        Condition::Leaf(_) => false,
-    }
 }
 
 fn rename_in_condition(c: &mut Condition, old: &str, new: &str) -> usize {

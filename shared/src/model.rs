@@ -449,6 +449,23 @@ impl Condition {
         }
     }
 
+    /// The segments this condition names (`{"segment": key}` anywhere
+    /// inside it), in order.
+    pub fn segments(&self) -> Vec<&str> {
+        fn collect<'a>(c: &'a Condition, out: &mut Vec<&'a str>) {
+            match c {
+                Condition::All(cs) | Condition::Any(cs) | Condition::None(cs) => {
+                    cs.iter().for_each(|c| collect(c, out));
+                }
+                Condition::Segment(s) => out.push(s),
+                Condition::Leaf(_) => {}
+            }
+        }
+        let mut out = Vec::new();
+        collect(self, &mut out);
+        out
+    }
+
     /// A leaf condition.
     pub fn leaf(attribute: impl Into<String>, op: Op, values: Vec<Value>) -> Self {
         Condition::Leaf(Leaf { attribute: attribute.into(), op, values })

@@ -515,10 +515,7 @@ impl<'f> Validator<'f> {
         let edges: Vec<Vec<usize>> = segments
             .values()
             .map(|s| {
-                let mut refs = Vec::new();
-                if let Some(c) = &s.matches {
-                    segment_refs(c, &mut refs);
-                }
+                let refs = s.matches.as_ref().map(Condition::segments).unwrap_or_default();
                 refs.into_iter().filter_map(|r| segments.get_index_of(r)).collect()
             })
             .collect();
@@ -600,14 +597,6 @@ fn variant_type(v: &Value) -> Option<&'static str> {
         Value::Number(_) => Some("a number"),
         Value::Object(_) => Some("an object"),
         Value::Null | Value::Array(_) => None,
-    }
-}
-
-pub(crate) fn segment_refs<'a>(c: &'a Condition, out: &mut Vec<&'a str>) {
-    match c {
-        Condition::All(cs) | Condition::Any(cs) | Condition::None(cs) => cs.iter().for_each(|c| segment_refs(c, out)),
-        Condition::Segment(s) => out.push(s),
-        Condition::Leaf(_) => {}
     }
 }
 

@@ -13,7 +13,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use burgee_rules::model::{Condition, Segment};
+use burgee_rules::model::Segment;
 use burgee_rules::{Context, EvalError};
 use eframe::egui::{self, RichText};
 
@@ -217,7 +217,7 @@ impl PreviewPanel {
         }
         if let Some(counted) = self.segment_counts.1.get(key)
             && Arc::ptr_eq(&counted.segment, segment)
-            && (counted.revision == doc.revision() || !names_segments(segment))
+            && (counted.revision == doc.revision() || segment.matches.as_ref().is_none_or(|c| c.segments().is_empty()))
         {
             return Some(counted.count);
         }
@@ -235,19 +235,6 @@ struct CountedSegment {
     segment: Arc<Segment>,
     revision: u64,
     count: usize,
-}
-
-/// Whether `segment`'s condition names other segments (its count then
-/// depends on them too).
-fn names_segments(segment: &Segment) -> bool {
-    fn names(c: &Condition) -> bool {
-        match c {
-            Condition::All(cs) | Condition::Any(cs) | Condition::None(cs) => cs.iter().any(names),
-            Condition::Segment(_) => true,
-            Condition::Leaf(_) => false,
-        }
-    }
-    segment.matches.as_ref().is_some_and(names)
 }
 
 /// Weighted values as text: `US: 60, DE: 30, FR: 10` (strings bare, other
