@@ -315,10 +315,7 @@ fn five_minutes_roll_a_flag_out_to_10_percent_of_beta_testers_in_production() {
     assert!(on > 0 && on * 100 < decided * 20, "{on} of {decided}");
 
     // Some of them, by name: try one.
-    let app = h.state_mut();
-    let doc = app.doc.take().unwrap();
-    let examples = app.preview.examples(&doc, "dark-mode", "production").to_vec();
-    app.doc = Some(doc);
+    let examples = h.state().preview.examples("dark-mode", "production").to_vec();
     let first_on = examples.iter().find(|(v, _)| v == "on").unwrap().1[0];
     let key = h.state().preview.population[first_on].targeting_key().unwrap().to_owned();
     h.get_by_label(&format!("Try {key}")).click_accesskit();

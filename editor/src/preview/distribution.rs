@@ -318,6 +318,36 @@ pub fn segment_counts(compiled: &CompiledFile, segments: &[String], population: 
     segments.iter().cloned().zip(counts).collect()
 }
 
+/// How many example users [`examples`] lists per variant.
+pub const EXAMPLES_PER_VARIANT: usize = 5;
+
+/// A few users per variant of `flag` in `environment` (indices into
+/// `population`): the first [`EXAMPLES_PER_VARIANT`] who get each of
+/// `variants`, for "who gets it". Stops as soon as every variant has its
+/// examples; a variant nobody gets means a look at every user.
+pub fn examples(
+    compiled: &CompiledFile,
+    flag: &str,
+    environment: &str,
+    variants: &[String],
+    population: &[Context],
+) -> Vec<(String, Vec<usize>)> {
+    let mut out: Vec<(String, Vec<usize>)> = variants.iter().map(|v| (v.clone(), Vec::new())).collect();
+    let Some(env) = compiled.environment(environment) else { return out };
+    for (i, user) in population.iter().enumerate() {
+        if out.iter().all(|(_, users)| users.len() >= EXAMPLES_PER_VARIANT) {
+            break;
+        }
+        if let Ok(e) = compiled.evaluate(flag, env, user)
+            && let Some((_, users)) = out.iter_mut().find(|(v, _)| v == e.variant)
+            && users.len() < EXAMPLES_PER_VARIANT
+        {
+            users.push(i);
+        }
+    }
+    out
+}
+
 /// The segment keys of a file, in file order (for [`segment_counts`]).
 pub fn segment_keys(file: &FlagFile) -> Vec<String> {
     file.segments.as_ref().map(|s| s.keys().cloned().collect()).unwrap_or_default()
@@ -443,6 +473,23 @@ pub(crate) mod tests {
 
         let dist = distribution(&loaded.compiled, &FlagOutline::default(), "nope", "production", &keyless);
         assert_eq!((dist.errors, dist.decided_by(&Decider::Error("FLAG_NOT_FOUND"))), (2, 2));
+    }
+
+    #[test]
+    fn examples_are_the_first_users_who_get_each_variant() {
+        let loaded = example();
+        let population = users(3000);
+        let variants: Vec<String> = vec!["on".into(), "off".into(), "nobody-gets-this".into()];
+        let env = loaded.compiled.environment("production").unwrap();
+        let got = examples(&loaded.compiled, "new-checkout", "production", &variants, &population);
+        for (variant, picked) in &got {
+            let who: Vec<usize> = (0..population.len())
+                .filter(|&i| loaded.compiled.evaluate("new-checkout", env, &population[i]).unwrap().variant == variant)
+                .take(EXAMPLES_PER_VARIANT)
+                .collect();
+            assert_eq!(picked, &who, "{variant}");
+        }
+        assert_eq!(got.iter().map(|(_, p)| p.len()).collect::<Vec<_>>(), [5, 5, 0]);
     }
 
     #[test]

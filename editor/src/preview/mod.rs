@@ -21,7 +21,10 @@ pub mod projection;
 pub mod worker;
 
 pub use chart::{distribution_chart, impact_table, rules_table, segment_table};
-pub use distribution::{Decider, DeciderCount, Distribution, FlagOutline, distribution, segment_counts, segment_keys};
+pub use distribution::{
+    Decider, DeciderCount, Distribution, EXAMPLES_PER_VARIANT, FlagOutline, distribution, examples, segment_counts,
+    segment_keys,
+};
 pub use impact::{Baseline, Impact, Move, Outcome, distribution_and_impact, impact, impact_against};
 pub use population::{AttributeSpec, PopulationError, PopulationSpec, ValueSpec, generate, load_csv, load_jsonl};
 pub use projection::{ProjectionCache, attribute_paths, project, segment_attribute_paths};

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use burgee_rules::{CompiledFile, Context, FlagFile};
 
-use super::distribution::{Distribution, FlagOutline, segment_counts, segment_keys};
+use super::distribution::{Distribution, FlagOutline, examples, segment_counts, segment_keys};
 use super::impact::{Baseline, Impact, distribution_and_impact};
 use super::projection::{ProjectionCache, attribute_paths, segment_attribute_paths};
 
@@ -130,6 +130,8 @@ pub struct PreviewResult {
     pub impact: Impact,
     /// Members of each requested segment in the edited file.
     pub segments: Vec<(String, usize)>,
+    /// A few users per variant in the edited file ([`examples`]).
+    pub examples: Vec<(String, Vec<usize>)>,
     /// How long the computation took.
     pub elapsed: Duration,
 }
@@ -209,8 +211,14 @@ pub fn compute(request: &PreviewRequest, cache: &mut PreviewCache, stale: impl F
     if stale() {
         return None;
     }
+    // Slim users keep the population's order, so indices are the same.
+    let examples = examples(&request.edited, &request.flag, &request.environment, &request.outline.variants, &users);
+    if stale() {
+        return None;
+    }
     let segments = segment_counts(&request.edited, &request.segments, &slim(cache, &request.segment_paths));
-    Some(PreviewResult { generation: request.generation, distribution, impact, segments, elapsed: start.elapsed() })
+    let elapsed = start.elapsed();
+    Some(PreviewResult { generation: request.generation, distribution, impact, segments, examples, elapsed })
 }
 
 /// The newest of `first` and every request already queued behind it.

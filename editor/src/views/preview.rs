@@ -54,17 +54,7 @@ pub struct PreviewPanel {
     result: Option<PreviewResult>,
     /// Per population generation: member counts by segment key.
     segment_counts: (u64, HashMap<String, CountedSegment>),
-    examples: Option<(ExampleKey, Examples)>,
 }
-
-/// What example users were picked for: revision, flag, environment, population.
-type ExampleKey = (u64, String, String, u64);
-
-/// Per variant, the indices of a few users who get it.
-type Examples = Vec<(String, Vec<usize>)>;
-
-/// How many example users each variant lists.
-pub const EXAMPLES_PER_VARIANT: usize = 5;
 
 impl std::fmt::Debug for PreviewPanel {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -92,7 +82,6 @@ impl Default for PreviewPanel {
             requested: None,
             result: None,
             segment_counts: (0, HashMap::new()),
-            examples: None,
         }
     }
 }
@@ -176,32 +165,14 @@ impl PreviewPanel {
         self.requested = Some(key);
     }
 
-    /// A few sample users per variant (indices into the population), for
-    /// "who gets it": the first [`EXAMPLES_PER_VARIANT`] of each, computed
-    /// once per revision, flag, environment and population.
-    pub fn examples(&mut self, doc: &Document, flag: &str, env: &str) -> &[(String, Vec<usize>)] {
-        let key = (doc.revision(), flag.to_owned(), env.to_owned(), self.population_generation);
-        if self.examples.as_ref().is_none_or(|(k, _)| *k != key) {
-            let mut out: Vec<(String, Vec<usize>)> = Vec::new();
-            if let (Some(compiled), Some(model)) = (doc.compiled_for(&[flag]), doc.model())
-                && let (Some(env_id), Some(f)) = (compiled.environment(env), model.flags.get(flag))
-            {
-                out = f.variants.keys().map(|v| (v.clone(), Vec::new())).collect();
-                for (i, user) in self.population.iter().enumerate() {
-                    if out.iter().all(|(_, users)| users.len() >= EXAMPLES_PER_VARIANT) {
-                        break;
-                    }
-                    if let Ok(e) = compiled.evaluate(flag, env_id, user)
-                        && let Some((_, users)) = out.iter_mut().find(|(v, _)| v == e.variant)
-                        && users.len() < EXAMPLES_PER_VARIANT
-                    {
-                        users.push(i);
-                    }
-                }
-            }
-            self.examples = Some((key, out));
+    /// A few sample users per variant (indices into the population) who
+    /// get `flag` in `env`, from the newest preview result for them (the
+    /// worker picks them; empty until it has answered).
+    pub fn examples(&self, flag: &str, env: &str) -> &[(String, Vec<usize>)] {
+        match &self.result {
+            Some(r) if r.distribution.flag == flag && r.distribution.environment == env => &r.examples,
+            _ => &[],
         }
-        self.examples.as_ref().map_or(&[], |(_, e)| e.as_slice())
     }
 
     /// How many of the sample users are in segment `key` of the current
@@ -397,7 +368,7 @@ fn examples_ui(ui: &mut egui::Ui, doc: &Document, panel: &mut PreviewPanel, flag
         return;
     }
     ui.label(RichText::new("Some of them (click to try)").strong());
-    let examples = panel.examples(doc, flag, env).to_vec();
+    let examples = panel.examples(flag, env).to_vec();
     let mut picked = None;
     for (variant, users) in &examples {
         ui.horizontal_wrapped(|ui| {
