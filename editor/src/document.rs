@@ -963,6 +963,28 @@ mod tests {
     }
 
     #[test]
+    fn compiled_for_a_flag_is_the_saved_form_until_an_edit_then_a_slice_that_evaluates_alike() {
+        let (_dir, path) = example();
+        let mut doc = Document::open(&path).unwrap();
+        let key = first_flag(&doc);
+        assert!(Arc::ptr_eq(&doc.compiled_for(&[&key]).unwrap(), &doc.saved_compiled().unwrap()));
+        set_description(&mut doc, "edited");
+        let slice = doc.compiled_for(&[&key]).unwrap();
+        assert!(Arc::ptr_eq(&slice, &doc.compiled_for(&[&key]).unwrap()), "cached per revision");
+        let whole = doc.compiled().unwrap();
+        assert!(slice.flag_count() <= whole.flag_count());
+        for env in whole.environment_keys() {
+            for user in ["user-1", "user-1001", "user-2002", "anyone"] {
+                let context = burgee_rules::Context::with_key(user);
+                let (a, b) = (whole.environment(env).unwrap(), slice.environment(env).unwrap());
+                assert_eq!(whole.evaluate(&key, a, &context), slice.evaluate(&key, b, &context), "{env} {user}");
+            }
+        }
+        doc.edit("Break", |m| Arc::make_mut(&mut m.flags[&key]).off = "no-such-variant".into());
+        assert!(doc.compiled_for(&[&key]).is_none());
+    }
+
+    #[test]
     fn compiled_is_cached_per_revision_and_saved_compiled_follows_saves() {
         let (_dir, path) = example();
         let mut doc = Document::open(&path).unwrap();

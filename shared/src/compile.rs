@@ -191,8 +191,7 @@ pub fn compile_slice(
         if let Some((key, flag)) = file.flags.get_key_value(key)
             && needed.insert(key)
         {
-            let prerequisites = flag.environments.values().flat_map(|e| e.prerequisites.iter().flatten());
-            todo.extend(prerequisites.map(|p| p.flag.as_str()));
+            todo.extend(flag.prerequisites().map(|p| p.flag.as_str()));
         }
     }
     let slice = FlagFile {

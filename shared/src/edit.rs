@@ -211,7 +211,7 @@ pub fn rename_flag(file: &mut FlagFile, old: &str, new: &str) -> Result<usize, E
     rename_key(&mut file.flags, old, new);
     let mut count = 0;
     // Only the flags naming `old` are copied out of their shared `Arc`.
-    for flag in file.flags.values_mut().filter(|f| prerequisites(f).any(|p| p.flag == old)) {
+    for flag in file.flags.values_mut().filter(|f| f.prerequisites().any(|p| p.flag == old)) {
         for env in Arc::make_mut(flag).environments.values_mut() {
             for p in env.prerequisites.iter_mut().flatten() {
                 if p.flag == old {
@@ -222,11 +222,6 @@ pub fn rename_flag(file: &mut FlagFile, old: &str, new: &str) -> Result<usize, E
         }
     }
     Ok(count)
-}
-
-/// Every prerequisite of `flag`, in all its environments.
-fn prerequisites(flag: &Flag) -> impl Iterator<Item = &crate::model::Prerequisite> {
-    flag.environments.values().flat_map(|e| e.prerequisites.iter().flatten())
 }
 
 /// Rename segment `old` to `new`, keeping its place, and update every rule
@@ -328,7 +323,7 @@ pub fn rename_variant(file: &mut FlagFile, flag: &str, old: &str, new: &str) -> 
             count += rename_in_serve(serve, old, new);
         }
     }
-    let names_old = |o: &Flag| prerequisites(o).any(|p| p.flag == flag && p.variants.iter().any(|v| v == old));
+    let names_old = |o: &Flag| o.prerequisites().any(|p| p.flag == flag && p.variants.iter().any(|v| v == old));
     for other in file.flags.values_mut().filter(|o| names_old(o)) {
         for env in Arc::make_mut(other).environments.values_mut() {
             for p in env.prerequisites.iter_mut().flatten().filter(|p| p.flag == flag) {

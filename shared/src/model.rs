@@ -438,6 +438,13 @@ impl From<Condition> for ConditionFields {
     }
 }
 
+impl Flag {
+    /// Every prerequisite of the flag, in all its environments, in order.
+    pub fn prerequisites(&self) -> impl Iterator<Item = &Prerequisite> {
+        self.environments.values().flat_map(|e| e.prerequisites.iter().flatten())
+    }
+}
+
 impl Condition {
     /// For `all` / `any` / `none`: the group's field name and its children.
     pub fn group(&self) -> Option<(&'static str, &[Condition])> {

@@ -255,12 +255,13 @@ impl<'f> Validator<'f> {
             }
             self.flag(key, flag, &at);
             let prerequisites = seen_prerequisites(flag, file);
-            if !prerequisites.is_empty() {
-                graph.push((index, prerequisites.clone()));
-            }
             if let Some(memo) = memo.as_deref_mut() {
                 let diagnostics = self.out[start..].to_vec();
-                memo.insert(key.clone(), FlagFindings { flag: Arc::clone(flag), prerequisites, diagnostics });
+                let found = FlagFindings { flag: Arc::clone(flag), prerequisites: prerequisites.clone(), diagnostics };
+                memo.insert(key.clone(), found);
+            }
+            if !prerequisites.is_empty() {
+                graph.push((index, prerequisites));
             }
         }
         if let Some(memo) = memo
