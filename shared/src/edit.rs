@@ -1,7 +1,8 @@
 //! Edits of a [`FlagFile`] that touch more than one place: finding what refers
 //! to a flag or segment, renaming with every reference updated, duplicating,
 //! deleting, applying a stage's template, and setting a rollout weight while
-//! keeping the total at exactly 100.
+//! keeping the total at exactly 100 (the difference goes to one balancing
+//! variant; the others keep theirs).
 //!
 //! Pure functions on the model, like the rest of this crate: no I/O. Each
 //! either succeeds completely or returns an [`EditError`] and leaves the file
@@ -179,6 +180,86 @@ fn condition_refs(c: &Condition, key: &str, at: &Pointer, what: &str, out: &mut 
             out.push(Reference { pointer: at.key("segment").into(), description: what.to_string() })
         }
         Condition::Segment(_) | Condition::Leaf(_) => {}
+    }
+}
+
+/// Every place that uses variant `variant` of flag `flag`: the flag's off
+/// variant, individual targets, rules and defaults that serve it (alone or in
+/// a rollout), other flags' prerequisites that wait for it, and stage
+/// templates that serve a variant of that name (applying one to this flag
+/// would then be refused). List them before deleting the variant: these
+/// places become errors.
+pub fn references_to_variant(file: &FlagFile, flag: &str, variant: &str) -> Vec<Reference> {
+    let mut out = Vec::new();
+    let Some(f) = file.flags.get(flag) else { return out };
+    let at = Pointer::root().key("flags").key(flag);
+    if f.off == variant {
+        out.push(Reference {
+            pointer: at.key("off").into(),
+            description: "the off variant (served where the flag is off)".into(),
+        });
+    }
+    for (env_key, env) in &f.environments {
+        let here = at.key("environments").key(env_key);
+        if let Some(keys) = env.targets.as_ref().and_then(|t| t.get(variant)).filter(|k| !k.is_empty()) {
+            out.push(Reference {
+                pointer: here.key("targets").key(variant).into(),
+                description: format!("{env_key}: {} individual target(s)", keys.len()),
+            });
+        }
+        for (i, rule) in env.rules.iter().flatten().enumerate() {
+            if serves(&rule.serve, variant) {
+                out.push(Reference {
+                    pointer: here.key("rules").index(i).key("serve").into(),
+                    description: format!("{env_key}: rule `{}` serves it", rule.id),
+                });
+            }
+        }
+        if serves(&env.default, variant) {
+            out.push(Reference {
+                pointer: here.key("default").into(),
+                description: format!("{env_key}: the default serves it"),
+            });
+        }
+    }
+    for (other_key, other) in &file.flags {
+        for (env_key, env) in &other.environments {
+            for (i, p) in env.prerequisites.iter().flatten().enumerate() {
+                if p.flag == flag && p.variants.iter().any(|v| v == variant) {
+                    out.push(Reference {
+                        pointer: Pointer::root()
+                            .key("flags")
+                            .key(other_key)
+                            .key("environments")
+                            .key(env_key)
+                            .key("prerequisites")
+                            .index(i)
+                            .into(),
+                        description: format!("flag `{other_key}`, {env_key}: prerequisite {} waits for it", i + 1),
+                    });
+                }
+            }
+        }
+    }
+    for (i, stage) in file.stages.iter().flatten().enumerate() {
+        for (env_key, template) in stage.template.iter().flatten() {
+            let mut serves_it = template.rules.iter().flatten().map(|r| &r.serve).chain(template.default.as_ref());
+            if serves_it.any(|s| serves(s, variant)) {
+                out.push(Reference {
+                    pointer: Pointer::root().key("stages").index(i).key("template").key(env_key).into(),
+                    description: format!("stage `{}` template, {env_key}: serves a variant of this name", stage.key),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Whether `serve` can serve `variant` (as its one variant or a rollout entry).
+fn serves(serve: &Serve, variant: &str) -> bool {
+    match serve {
+        Serve::Variant(v) => v == variant,
+        Serve::Rollout(r) => r.entries.iter().any(|e| e.variant == variant),
     }
 }
 
@@ -478,50 +559,85 @@ pub fn weight_number(thousandths: u32) -> Number {
     text.parse::<Number>().unwrap_or_else(|_| Number::from(whole))
 }
 
-/// Set entry `index`'s weight to `percent` (clamped to 0..=100, rounded to 3
-/// decimals) and rescale the other entries proportionally so that all add up
-/// to exactly 100. Work is in integer thousandths; what rounding leaves over
-/// goes to the last other entry with a share (or the last other entry). When
-/// the others are all 0, the rest is split evenly. A rollout with a single
-/// entry always has weight 100.
-pub fn set_rollout_weight(entries: &mut [RolloutEntry], index: usize, percent: f64) -> Result<(), EditError> {
+/// Read a weight as a person types it (`34`, `33.333`, `12.5`): a number
+/// from 0 to 100 with at most 3 decimals, in thousandths of a percent.
+/// The error says what is wrong with the text.
+pub fn parse_weight(text: &str) -> Result<u32, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err("type a percentage from 0 to 100".to_owned());
+    }
+    let number: Number = text.parse().map_err(|_| format!("`{text}` is not a number"))?;
+    crate::ops::milli_percent(&number)
+}
+
+/// Set entry `index`'s weight to `thousandths` (of a percent) and take the
+/// difference from entry `balance` alone — the other entries keep their
+/// weights, so typing 34, then 33, into a three-way split gives exactly
+/// 34/33/33. When `balance` has less than the difference, the rest comes
+/// from the entries after it in order (wrapping around, never `index`).
+/// The total stays exactly 100. A single entry always weighs 100.
+pub fn set_weight(
+    entries: &mut [RolloutEntry],
+    index: usize,
+    thousandths: u32,
+    balance: usize,
+) -> Result<(), EditError> {
     let len = entries.len();
-    if index >= len {
-        return Err(EditError::NoSuchEntry { index, len });
+    for i in [index, balance] {
+        if i >= len {
+            return Err(EditError::NoSuchEntry { index: i, len });
+        }
     }
-    const TOTAL: u64 = 100_000;
-    let target = if len == 1 {
-        TOTAL
-    } else if percent.is_nan() {
-        0
+    if len == 1 {
+        entries[0].weight = weight_number(BUCKETS);
+        return Ok(());
+    }
+    let balance = if balance == index { (index + 1) % len } else { balance };
+    let mut weights: Vec<u32> = entries.iter().map(|e| weight_thousandths(&e.weight).unwrap_or(0)).collect();
+    let target = thousandths.min(BUCKETS);
+    weights[index] = target;
+    // What the others must add up to, against what they hold: the balance
+    // gets the difference, or gives it — and when it has too little, the
+    // entries after it give the rest. (With weights that added up to 100
+    // before, the difference is exactly the change of entry `index`.)
+    let others: u32 = weights.iter().enumerate().filter(|(j, _)| *j != index).map(|(_, w)| w).sum();
+    let want = BUCKETS - target;
+    if others < want {
+        weights[balance] += want - others;
     } else {
-        // Clamped to 0..=100000 first, so the cast cannot overflow.
-        (percent * 1000.0).round().clamp(0.0, TOTAL as f64) as u64
-    };
-    let rest = TOTAL - target;
-    let current: Vec<u64> = entries.iter().map(|e| u64::from(weight_thousandths(&e.weight).unwrap_or(0))).collect();
-    let others: Vec<usize> = (0..len).filter(|&j| j != index).collect();
-    let others_sum: u64 = others.iter().map(|&j| current[j]).sum();
-    let mut new = vec![0u64; len];
-    new[index] = target;
-    if !others.is_empty() {
-        // Proportional shares; with no shares at all, an even split.
-        let even = rest / others.len() as u64;
-        for &j in &others {
-            new[j] = (current[j] * rest).checked_div(others_sum).unwrap_or(even);
-        }
-        let assigned: u64 = others.iter().map(|&j| new[j]).sum();
-        let last = others.iter().rev().find(|&&j| new[j] > 0 || current[j] > 0).or(others.last()).copied();
-        if let Some(last) = last {
-            new[last] += rest - assigned;
+        let mut owed = others - want;
+        for j in (0..len).map(|k| (balance + k) % len).filter(|&j| j != index) {
+            let taken = owed.min(weights[j]);
+            weights[j] -= taken;
+            owed -= taken;
         }
     }
-    for (entry, thousandths) in entries.iter_mut().zip(new) {
-        // At most TOTAL, so it fits a u32.
-        entry.weight = weight_number(u32::try_from(thousandths).unwrap_or(u32::MAX));
+    for (entry, w) in entries.iter_mut().zip(weights) {
+        if weight_thousandths(&entry.weight) != Some(w) {
+            entry.weight = weight_number(w);
+        }
     }
     Ok(())
 }
+
+/// Give every entry the same share: 100 divided by their number, the
+/// thousandths left over going one each to the last entries (three ways:
+/// 33.333, 33.333, 33.334).
+pub fn split_evenly(entries: &mut [RolloutEntry]) {
+    let Ok(n) = u32::try_from(entries.len()) else { return };
+    if n == 0 {
+        return;
+    }
+    let (share, extra) = (BUCKETS / n, BUCKETS % n);
+    for (i, entry) in entries.iter_mut().enumerate() {
+        let i = u32::try_from(i).unwrap_or(u32::MAX);
+        entry.weight = weight_number(share + u32::from(i >= n - extra));
+    }
+}
+
+/// 100 % in thousandths of a percent: the number of buckets.
+const BUCKETS: u32 = crate::bucket::BUCKETS;
 
 #[cfg(test)]
 mod tests {
@@ -616,6 +732,37 @@ mod tests {
         );
         assert!(refs[3].description.contains("stage `internal`"), "{refs:?}");
         assert!(references_to_segment(&file(), "other").is_empty());
+    }
+
+    #[test]
+    fn references_to_a_variant_cover_off_targets_serves_prerequisites_and_templates() {
+        let refs = references_to_variant(&file(), "checkout", "on");
+        let pointers: Vec<&str> = refs.iter().map(|r| r.pointer.as_str()).collect();
+        assert_eq!(
+            pointers,
+            [
+                "/flags/checkout/environments/production/targets/on",
+                "/flags/checkout/environments/production/rules/0/serve",
+                "/flags/checkout/environments/production/rules/1/serve",
+                "/stages/0/template/production",
+                "/stages/1/template/development",
+            ]
+        );
+        assert_eq!(refs[0].description, "production: 1 individual target(s)");
+        let refs = references_to_variant(&file(), "payments", "on");
+        let descriptions: Vec<&str> = refs.iter().map(|r| r.description.as_str()).collect();
+        assert_eq!(
+            descriptions,
+            [
+                "production: the default serves it",
+                "flag `checkout`, production: prerequisite 1 waits for it",
+                "flag `last`, development: prerequisite 1 waits for it",
+                "stage `internal` template, production: serves a variant of this name",
+                "stage `dev` template, development: serves a variant of this name",
+            ]
+        );
+        assert_eq!(references_to_variant(&file(), "checkout", "off")[0].pointer, "/flags/checkout/off");
+        assert!(references_to_variant(&file(), "nope", "on").is_empty());
     }
 
     #[test]
@@ -763,42 +910,71 @@ mod tests {
     }
 
     #[test]
-    fn setting_a_weight_rebalances_the_others_proportionally() {
-        let mut e = entries(&[25_000, 75_000]);
-        set_rollout_weight(&mut e, 0, 10.0).unwrap();
-        assert_eq!(texts(&e), ["10", "90"]);
-        let mut e = entries(&[50_000, 25_000, 25_000]);
-        set_rollout_weight(&mut e, 0, 0.0).unwrap();
-        assert_eq!(texts(&e), ["0", "50", "50"]);
+    fn typed_weights_are_read_or_refused_saying_why() {
+        assert_eq!(parse_weight("34"), Ok(34_000));
+        assert_eq!(parse_weight(" 33.333 "), Ok(33_333));
+        assert_eq!(parse_weight("abc"), Err("`abc` is not a number".to_owned()));
+        assert!(parse_weight("101").unwrap_err().contains("between 0 and 100"));
+        assert!(parse_weight("-1").unwrap_err().contains("between 0 and 100"));
+        assert!(parse_weight("1.0005").unwrap_err().contains("more than 3 decimals"));
+        assert!(parse_weight("").is_err());
+    }
+
+    #[test]
+    fn a_typed_weight_takes_the_difference_from_the_balance_only() {
         let mut e = entries(&[100_000, 0, 0]);
-        set_rollout_weight(&mut e, 0, 0.0).unwrap();
-        assert_eq!(texts(&e), ["0", "50", "50"], "with no shares the rest is split evenly");
-        let mut e = entries(&[100_000, 0, 0]);
-        set_rollout_weight(&mut e, 1, 33.3334).unwrap();
-        assert_eq!(texts(&e), ["66.667", "33.333", "0"]);
+        set_weight(&mut e, 0, 34_000, 1).unwrap();
+        assert_eq!(texts(&e), ["34", "66", "0"]);
+        set_weight(&mut e, 1, 33_000, 2).unwrap();
+        assert_eq!(texts(&e), ["34", "33", "33"], "34/33/33 in two edits");
+        let mut e = entries(&[50_000, 30_000, 20_000]);
+        set_weight(&mut e, 0, 40_000, 2).unwrap();
+        assert_eq!(texts(&e), ["40", "30", "30"], "the marked balance, not the next one");
+        set_weight(&mut e, 0, 90_000, 1).unwrap();
+        assert_eq!(texts(&e), ["90", "0", "10"], "past the balance's share, the next entries give the rest");
+        set_weight(&mut e, 2, 10_000, 2).unwrap();
+        assert_eq!(texts(&e), ["90", "0", "10"], "a balance of itself means the next one");
         let mut e = entries(&[100_000]);
-        set_rollout_weight(&mut e, 0, 20.0).unwrap();
+        set_weight(&mut e, 0, 20_000, 0).unwrap();
         assert_eq!(texts(&e), ["100"]);
-        assert_eq!(set_rollout_weight(&mut e, 1, 1.0).unwrap_err(), EditError::NoSuchEntry { index: 1, len: 1 });
+        assert_eq!(set_weight(&mut e, 1, 1, 0).unwrap_err(), EditError::NoSuchEntry { index: 1, len: 1 });
+    }
+
+    #[test]
+    fn splitting_evenly_gives_the_leftover_thousandths_to_the_last() {
+        let mut e = entries(&[100_000, 0, 0]);
+        split_evenly(&mut e);
+        assert_eq!(texts(&e), ["33.333", "33.333", "33.334"]);
+        let mut e = entries(&[1, 2, 3, 99_994]);
+        split_evenly(&mut e);
+        assert_eq!(texts(&e), ["25", "25", "25", "25"]);
     }
 
     proptest! {
         #[test]
-        fn set_rollout_weight_always_sums_to_100_and_sets_exactly(
+        fn a_typed_weight_sums_to_100_sets_exactly_and_moves_only_the_balance_first(
             weights in prop::collection::vec(0u32..=100_000, 2..8),
             index in 0usize..8,
-            percent in -20.0f64..120.0,
+            balance in 0usize..8,
+            target in 0u32..=100_000,
         ) {
             let mut e = entries(&weights);
-            let index = index % e.len();
-            set_rollout_weight(&mut e, index, percent).unwrap();
+            let (index, balance) = (index % e.len(), balance % e.len());
+            let before: Vec<u32> = e.iter().map(|e| weight_thousandths(&e.weight).unwrap()).collect();
+            set_weight(&mut e, index, target, balance).unwrap();
             let got: Vec<u32> = e.iter().map(|e| weight_thousandths(&e.weight).unwrap()).collect();
             prop_assert_eq!(got.iter().map(|w| u64::from(*w)).sum::<u64>(), 100_000);
-            prop_assert_eq!(got[index], (percent.clamp(0.0, 100.0) * 1000.0).round() as u32);
+            if before.iter().map(|w| u64::from(*w)).sum::<u64>() == 100_000 {
+                prop_assert_eq!(got[index], target);
+                let balance = if balance == index { (index + 1) % e.len() } else { balance };
+                let changed: Vec<usize> = (0..e.len()).filter(|&j| j != index && got[j] != before[j]).collect();
+                if target <= before[index] || before[balance] >= target - before[index] {
+                    prop_assert!(changed.iter().all(|&j| j == balance), "{:?} -> {:?}", before, got);
+                }
+            }
             for entry in &e {
                 let text = entry.weight.to_string();
                 prop_assert!(text.split('.').nth(1).is_none_or(|d| d.len() <= 3 && !d.ends_with('0')), "{}", text);
-                prop_assert_eq!(weight_number(weight_thousandths(&entry.weight).unwrap()), entry.weight.clone());
             }
         }
     }

@@ -8,7 +8,9 @@ use serde_json::Value;
 use thiserror::Error;
 
 use crate::bucket;
-use crate::compile::{CompiledFile, CompiledServe, Cond, EnvId, FlagId, LeafKind, RolloutServe, SegmentId, Target};
+use crate::compile::{
+    CompiledFile, CompiledRule, CompiledServe, Cond, EnvId, FlagId, LeafKind, RolloutServe, SegmentId, Target,
+};
 use crate::context::Context;
 
 /// Why a variant was served: OpenFeature's resolution reasons.
@@ -243,6 +245,31 @@ impl CompiledFile {
         self.segment_holds(id.0, context)
     }
 
+    /// Whether rule number `rule` (0-based, in order) of flag `id` in `env`
+    /// holds for `context` on its own — its segment and condition hold, and a
+    /// rollout finds the value it buckets by — whatever the steps before it
+    /// decide. `None` when there is no such rule. For the editor's warnings:
+    /// a rule that holds for users who are all decided earlier is shadowed.
+    pub fn rule_matches(&self, id: FlagId, env: EnvId, rule: usize, context: &Context) -> Option<bool> {
+        let fe = self.settings.get(env.0)?.get(id.0)?.as_ref()?;
+        let rule = fe.rules.get(rule)?;
+        Some(self.rule_holds(rule, context))
+    }
+
+    /// How many rules flag `id` has in `env` (0 without settings there).
+    pub fn rule_count(&self, id: FlagId, env: EnvId) -> usize {
+        self.settings.get(env.0).and_then(|s| s.get(id.0)).and_then(Option::as_ref).map_or(0, |fe| fe.rules.len())
+    }
+
+    fn rule_holds(&self, rule: &CompiledRule, ctx: &Context) -> bool {
+        rule.segment.is_none_or(|s| self.segment_holds(s, ctx))
+            && rule.condition.as_ref().is_none_or(|c| self.holds(c, ctx))
+            && match &rule.serve {
+                CompiledServe::Variant(_) => true,
+                CompiledServe::Rollout(r) => pick(r, ctx).is_some(),
+            }
+    }
+
     /// `prerequisites` remembers what each prerequisite served during this
     /// evaluation, so shared prerequisites (A needs B and C, both need D) are
     /// evaluated once: without it, a chain where each flag needs the two
@@ -399,6 +426,28 @@ fn pick(r: &RolloutServe, ctx: &Context) -> Option<usize> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_rule_is_tested_on_its_own_whatever_comes_before() {
+        let text = r#"{"version": 1, "environments": ["p"], "flags": {"f": {
+            "variants": {"on": true, "off": false}, "off": "off",
+            "environments": {"p": {"enabled": true, "rules": [
+                {"id": "everyone", "serve": {"variant": "on"}},
+                {"id": "de", "match": {"attribute": "country", "op": "in", "values": ["DE"]}, "serve": {"variant": "off"}},
+                {"id": "by-company", "serve": {"rollout": [{"variant": "on", "weight": 50}, {"variant": "off", "weight": 50}],
+                 "bucket_by": "company"}}],
+              "default": {"variant": "off"}}}}}}"#;
+        let file = crate::load(text).unwrap().compiled;
+        let (id, env) = (file.flag("f").unwrap(), file.first_environment());
+        let mut de = Context::with_key("u");
+        de.set("country", json!("DE"));
+        assert_eq!(file.evaluate_id(id, env, &de).unwrap().rule_id, Some("everyone"));
+        assert_eq!(file.rule_matches(id, env, 1, &de), Some(true), "holds, though `everyone` decides first");
+        assert_eq!(file.rule_matches(id, env, 1, &Context::with_key("u")), Some(false));
+        assert_eq!(file.rule_matches(id, env, 2, &de), Some(false), "no `company` to bucket by");
+        assert_eq!(file.rule_matches(id, env, 3, &de), None);
+        assert_eq!(file.rule_count(id, env), 3);
+    }
 
     /// Flag N needs flags N-1 and N-2: without remembering prerequisite
     /// results, flag 60 would take about 2^42 evaluations and never finish.

@@ -123,6 +123,18 @@ pub fn is_valid_key(key: &str) -> bool {
     (1..=128).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
 }
 
+/// Whether `value` is one the condition op `op` accepts, exactly as
+/// validating a file checks each value of a leaf: a number for `lt`, a
+/// semantic version for `semver_*`, a timestamp for `before`/`after`, a
+/// regular expression that compiles for `matches`… The error is the message
+/// a load error would carry. (For the editor: it checks a value as it is typed.)
+pub fn check_value(op: crate::model::Op, value: &Value) -> Result<(), String> {
+    match ops::compile_test(op, std::slice::from_ref(value), "") {
+        Ok(_) => Ok(()),
+        Err(problems) => Err(problems.into_iter().next().map(|p| p.message).unwrap_or_default()),
+    }
+}
+
 struct Validator<'f> {
     file: &'f FlagFile,
     out: Vec<Diagnostic>,
@@ -667,6 +679,20 @@ fn format_milli(m: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_single_value_is_checked_as_a_load_would_check_it() {
+        use crate::model::Op;
+        assert_eq!(check_value(Op::Lt, &Value::from(3)), Ok(()));
+        assert!(check_value(Op::Lt, &Value::from("3")).unwrap_err().contains("compares numbers"));
+        assert!(check_value(Op::SemverGte, &Value::from("1.2")).is_ok());
+        assert!(check_value(Op::SemverGte, &Value::from("one")).unwrap_err().contains("not a semantic version"));
+        assert!(check_value(Op::Matches, &Value::from("^[A-Z]{2,3}$")).is_ok());
+        assert!(check_value(Op::Matches, &Value::from("(")).unwrap_err().contains("regular expression"));
+        assert!(check_value(Op::Before, &Value::from("2026-01-01T00:00:00Z")).is_ok());
+        assert!(check_value(Op::Before, &Value::from("tomorrow")).is_err());
+        assert!(check_value(Op::Percent, &Value::from(150)).is_err());
+    }
 
     #[test]
     fn keys() {
