@@ -256,6 +256,11 @@ impl CompiledFile {
         Some(self.rule_holds(rule, context))
     }
 
+    /// The id of rule number `rule` of flag `id` in `env`.
+    pub fn rule_id(&self, id: FlagId, env: EnvId, rule: usize) -> Option<&str> {
+        Some(&self.settings.get(env.0)?.get(id.0)?.as_ref()?.rules.get(rule)?.id)
+    }
+
     /// How many rules flag `id` has in `env` (0 without settings there).
     pub fn rule_count(&self, id: FlagId, env: EnvId) -> usize {
         self.settings.get(env.0).and_then(|s| s.get(id.0)).and_then(Option::as_ref).map_or(0, |fe| fe.rules.len())
@@ -447,6 +452,7 @@ mod tests {
         assert_eq!(file.rule_matches(id, env, 2, &de), Some(false), "no `company` to bucket by");
         assert_eq!(file.rule_matches(id, env, 3, &de), None);
         assert_eq!(file.rule_count(id, env), 3);
+        assert_eq!(file.rule_id(id, env, 2), Some("by-company"));
     }
 
     /// Flag N needs flags N-1 and N-2: without remembering prerequisite
