@@ -8,13 +8,20 @@
 //!   [`Document::try_edit`], [`Document::edit_merging`]), which records an undo
 //!   step, re-validates and bumps [`Document::revision`].
 //! - **Saving**: [`Document::save`] refuses while the model has errors or when
-//!   the file changed on disk since it was read, and writes atomically with
-//!   [`burgee_files::write_atomically`]. An untouched document saves its text
-//!   exactly as read (byte for byte, canonical or not); an edited one saves the
-//!   canonical text ([`burgee_rules::serialize::to_string`]).
+//!   the file on disk is not the version it was read from, and writes
+//!   atomically with [`burgee_files::write_atomically`]. An untouched document
+//!   saves its text exactly as read (byte for byte, canonical or not); an
+//!   edited one saves the canonical text ([`burgee_rules::serialize::to_string`]).
 //! - **Disk**: [`Document::disk_state`] is cheap to poll (metadata first, the
-//!   content hash only when the metadata moved); [`Document::reload_from_disk`]
-//!   and [`Document::keep_mine`] are the two answers to "changed on disk".
+//!   content hash only when the metadata moved). When someone else changed the
+//!   file, [`Document::read_disk`] reads their version ([`DiskVersion`]), and
+//!   the person chooses: [`Document::merge_disk`] (a three-way merge with
+//!   [`burgee_rules::merge`], base = what was read), [`Document::reload_from_disk`]
+//!   (theirs), or [`Document::save_over`] (mine, over exactly the version they
+//!   were shown — never over one they were not).
+//! - **Unfinished rules**: a rule added in the editor serves nothing until the
+//!   person picks a variant ([`is_unfinished`]); it blocks saving, and previews
+//!   evaluate the file without it, so adding a rule moves nobody.
 
 use std::collections::VecDeque;
 use std::fs;
@@ -24,9 +31,11 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::SystemTime;
 
 use burgee_files::FileError;
-use burgee_rules::model::FlagFile;
+use burgee_rules::diff::Subject;
+use burgee_rules::merge::{self, Conflict, Side};
+use burgee_rules::model::{FlagFile, Rule, Serve};
 use burgee_rules::validate::Revalidator;
-use burgee_rules::{CompiledFile, Diagnostic, compile, parse, serialize};
+use burgee_rules::{Code, CompiledFile, Diagnostic, compile, parse, serialize};
 
 /// How many undo steps are kept; older ones are dropped.
 pub const UNDO_LIMIT: usize = 200;
@@ -41,11 +50,12 @@ pub enum SaveError {
     #[error("the file could not be read as a flags file, so it is open read-only")]
     ReadOnly,
     /// The file on disk is not the one that was read (someone else, a git
-    /// pull): reload it, or choose to keep this version ([`Document::keep_mine`]).
-    #[error("the file changed on disk since it was opened; reload it or choose to keep your version")]
+    /// pull), or not the one the person was shown: look at it first
+    /// ([`Document::read_disk`]), then merge, reload or save over it.
+    #[error("the file changed on disk since it was read; look at the change before saving")]
     ChangedOnDisk,
     /// The file was removed from disk since it was read.
-    #[error("the file was removed from disk since it was opened; choose to keep your version to write it again")]
+    #[error("the file was removed from disk since it was read; confirm to write it again")]
     MissingOnDisk,
     /// The document has no file yet: use [`Document::save_as`].
     #[error("the document has no file yet; choose where to save it")]
@@ -120,6 +130,42 @@ impl Stamp {
     }
 }
 
+/// The file on disk as it was just read, for the person to look at before
+/// their edits meet it: its text and, when it parses, its model.
+#[derive(Debug, Clone)]
+pub struct DiskVersion {
+    /// `None`: there is no file.
+    read: Option<(String, Stamp)>,
+    model: Option<Arc<FlagFile>>,
+    load_errors: Vec<Diagnostic>,
+}
+
+impl DiskVersion {
+    /// Whether there is a file at all.
+    pub fn exists(&self) -> bool {
+        self.read.is_some()
+    }
+
+    /// The file's text (empty when there is no file).
+    pub fn text(&self) -> &str {
+        self.read.as_ref().map_or("", |(text, _)| text)
+    }
+
+    /// Its model, when it parses.
+    pub fn model(&self) -> Option<&FlagFile> {
+        self.model.as_deref()
+    }
+
+    /// Why it does not parse (empty when it does, or when there is no file).
+    pub fn load_errors(&self) -> &[Diagnostic] {
+        &self.load_errors
+    }
+
+    fn hash(&self) -> Option<u64> {
+        self.read.as_ref().map(|(_, stamp)| stamp.hash)
+    }
+}
+
 fn content_hash(bytes: &[u8]) -> u64 {
     // SipHash with fixed keys: stable within the process, which is all it needs.
     let mut h = std::hash::DefaultHasher::new();
@@ -159,12 +205,13 @@ pub struct Document {
     saved_text: String,
     saved_model: Option<Arc<FlagFile>>,
     saved_compiled: Option<Arc<CompiledFile>>,
-    /// What we expect on disk: `None` means "no file" (not written yet, or
-    /// removed and accepted with keep-mine).
+    /// What we expect on disk: `None` means "no file" (not written yet).
     base: Option<Stamp>,
-    /// Set by keep-mine: the next save overwrites someone else's file, so the
-    /// document counts as unsaved even without edits.
-    overwrite_pending: bool,
+    /// Increases whenever the saved base changes (open, save, reload, merge).
+    saved_revision: u64,
+    /// Rules the person added and has not finished (they serve no variant
+    /// yet), as (flag, environment, index); see [`is_unfinished`].
+    unfinished: Vec<(String, String, usize)>,
     /// Per revision.
     compiled: OnceLock<Option<Arc<CompiledFile>>>,
     /// Per revision: the last slice compiled for previews, by the flags asked for.
@@ -208,14 +255,15 @@ impl Document {
             saved_model: None,
             saved_compiled: None,
             base,
-            overwrite_pending: false,
+            saved_revision: 0,
+            unfinished: Vec::new(),
             compiled: OnceLock::new(),
             compiled_slice: Mutex::new(None),
             text_to_save: OnceLock::new(),
             dirty: OnceLock::new(),
         };
         doc.set_state(model.map(Arc::new), load_errors);
-        doc.mark_saved(text);
+        doc.mark_saved(text, doc.model.clone());
         doc
     }
 
@@ -367,6 +415,10 @@ impl Document {
     /// The model changed: re-validate, bump the revision, drop caches.
     fn changed(&mut self) {
         self.diagnostics = self.model.as_deref().map(|m| self.revalidator.validate(m)).unwrap_or_default();
+        self.unfinished = match self.model.as_deref() {
+            Some(model) => mark_unfinished(model, &mut self.diagnostics),
+            None => Vec::new(),
+        };
         self.revision += 1;
         self.compiled = OnceLock::new();
         self.compiled_slice = Mutex::new(None);
@@ -392,6 +444,12 @@ impl Document {
         self.diagnostics().iter().filter(|d| d.is_error()).count()
     }
 
+    /// Rules added in the editor that serve nothing yet, as (flag,
+    /// environment, index); they block saving and previews leave them out.
+    pub fn unfinished_rules(&self) -> &[(String, String, usize)] {
+        &self.unfinished
+    }
+
     /// The current model compiled, ready for previews; `None` while it has
     /// errors (or is read-only). Computed once per revision.
     pub fn compiled(&self) -> Option<Arc<CompiledFile>> {
@@ -408,8 +466,10 @@ impl Document {
     /// segment), so that after an edit to a file of 10,000 flags the preview
     /// recompiles one flag, not all of them; the saved file's compiled form
     /// while nothing is edited. Evaluating any of `flags` gives exactly what
-    /// the whole file gives. `None` while the document has errors (or is
-    /// read-only). Computed once per revision for the flags last asked for.
+    /// the whole file gives. Unfinished rules are left out (they serve
+    /// nothing yet, so they decide no one). `None` while the document has
+    /// other errors (or is read-only). Computed once per revision for the
+    /// flags last asked for.
     pub fn compiled_for(&self, flags: &[&str]) -> Option<Arc<CompiledFile>> {
         if !self.is_dirty() && self.saved_compiled.is_some() {
             return self.saved_compiled.clone();
@@ -420,32 +480,46 @@ impl Document {
         {
             return compiled.clone();
         }
-        let compiled = self
-            .model
-            .as_ref()
-            .and_then(|model| compile::compile_slice(model, flags, self.diagnostics.clone()).ok())
-            .map(Arc::new);
+        let compiled = self.model.as_ref().and_then(|model| {
+            if self.unfinished.is_empty() {
+                return compile::compile_slice(model, flags, self.diagnostics.clone()).ok();
+            }
+            let finished = without_unfinished(model, &self.unfinished);
+            let others = self.diagnostics.iter().filter(|d| !is_unfinished_diagnostic(d)).cloned().collect();
+            compile::compile_slice(&finished, flags, others).ok()
+        });
+        let compiled = compiled.map(Arc::new);
         *slice = Some((flags.iter().map(|f| (*f).to_owned()).collect(), compiled.clone()));
         compiled
     }
 
-    /// The file as last opened, saved or reloaded (the base of change-impact
-    /// previews); `None` for a read-only document.
+    /// The file as last opened, saved, reloaded or merged with (the base of
+    /// change-impact previews and of a merge); `None` for a read-only document.
     pub fn saved_model(&self) -> Option<&FlagFile> {
         self.saved_model.as_deref()
     }
 
-    /// The file as last opened, saved or reloaded, compiled (for change-impact
-    /// previews); `None` when that version had errors.
+    /// [`Document::saved_model`], shared.
+    pub fn shared_saved_model(&self) -> Option<Arc<FlagFile>> {
+        self.saved_model.clone()
+    }
+
+    /// The saved base compiled (for change-impact previews); `None` when
+    /// that version had errors.
     pub fn saved_compiled(&self) -> Option<Arc<CompiledFile>> {
         self.saved_compiled.clone()
     }
 
+    /// Increases whenever the saved base changes (a save, a reload, a
+    /// merge): previews of "the change against the saved file" recompute.
+    pub fn saved_revision(&self) -> u64 {
+        self.saved_revision
+    }
+
     /// Whether there is something to save: the model differs from the file as
-    /// last read or saved (undoing back to it makes the document clean again),
-    /// or keep-mine was chosen and the disk holds someone else's version.
+    /// last read or saved (undoing back to it makes the document clean again).
     pub fn is_dirty(&self) -> bool {
-        self.overwrite_pending || *self.dirty.get_or_init(|| self.model.is_some() && self.model != self.saved_model)
+        *self.dirty.get_or_init(|| self.model.is_some() && self.model != self.saved_model)
     }
 
     /// The text [`Document::save`] would write: the text as read when the
@@ -465,41 +539,20 @@ impl Document {
     }
 
     /// What saving would change: a line diff of the saved text against
-    /// [`Document::text_to_save`], hunks with 3 lines of context separated by
-    /// [`DiffKind::Gap`] lines. Empty when there is nothing to save.
+    /// [`Document::text_to_save`] ([`line_diff`]). Empty when there is
+    /// nothing to save.
     pub fn pending_diff(&self) -> Vec<DiffLine> {
-        let new = self.text_to_save();
-        if self.model.is_none() || new == self.saved_text {
+        if self.model.is_none() {
             return Vec::new();
         }
-        let diff = similar::TextDiff::from_lines(self.saved_text.as_str(), new);
-        let mut out = Vec::new();
-        for (i, group) in diff.grouped_ops(DIFF_CONTEXT).iter().enumerate() {
-            if i > 0 {
-                out.push(DiffLine { kind: DiffKind::Gap, old_line: None, new_line: None, text: String::new() });
-            }
-            for op in group {
-                for change in diff.iter_changes(op) {
-                    let kind = match change.tag() {
-                        similar::ChangeTag::Equal => DiffKind::Same,
-                        similar::ChangeTag::Delete => DiffKind::Removed,
-                        similar::ChangeTag::Insert => DiffKind::Added,
-                    };
-                    out.push(DiffLine {
-                        kind,
-                        old_line: change.old_index().map(|i| i + 1),
-                        new_line: change.new_index().map(|i| i + 1),
-                        text: change.value().trim_end_matches(['\n', '\r']).to_string(),
-                    });
-                }
-            }
-        }
-        out
+        line_diff(&self.saved_text, self.text_to_save())
     }
 
     /// Write the document to its file, atomically. Refused while the model
-    /// has errors, when read-only, and when the file changed or vanished on
-    /// disk since it was read (unless [`Document::keep_mine`] was chosen).
+    /// has errors, when read-only, and when the file on disk is not the
+    /// version this document is based on (changed or removed since): then
+    /// [`Document::read_disk`] shows the person what is there, and
+    /// [`Document::merge_disk`] or [`Document::save_over`] follow.
     /// Afterwards the written text is the new base (clean, saved compiled form).
     pub fn save(&mut self) -> Result<(), SaveError> {
         let Some(path) = self.path.clone() else { return Err(SaveError::NoPath) };
@@ -508,6 +561,19 @@ impl Document {
             DiskState::Unchanged => {}
             DiskState::Changed => return Err(SaveError::ChangedOnDisk),
             DiskState::Missing => return Err(SaveError::MissingOnDisk),
+        }
+        self.write_to(&path)
+    }
+
+    /// Save over `seen`, the version of the file on disk the person was
+    /// shown and chose to replace (or its absence). Refused with
+    /// [`SaveError::ChangedOnDisk`] when the disk has moved on since: nothing
+    /// is overwritten that the person has not seen.
+    pub fn save_over(&mut self, seen: &DiskVersion) -> Result<(), SaveError> {
+        let Some(path) = self.path.clone() else { return Err(SaveError::NoPath) };
+        self.check_savable()?;
+        if self.read_disk()?.hash() != seen.hash() {
+            return Err(SaveError::ChangedOnDisk);
         }
         self.write_to(&path)
     }
@@ -537,17 +603,21 @@ impl Document {
         burgee_files::write_atomically(path, &text)?;
         let meta = fs::metadata(path).map_err(|source| FileError::Read { path: path.to_path_buf(), source })?;
         self.base = Some(Stamp::new(&meta, text.as_bytes()));
-        self.overwrite_pending = false;
         self.mergeable = false;
-        self.mark_saved(text);
+        self.mark_saved(text, self.model.clone());
         Ok(())
     }
 
-    /// Make `text` (just read or written, and matching the model) the saved base.
-    fn mark_saved(&mut self, text: String) {
-        self.saved_model = self.model.clone();
-        self.saved_compiled = self.compiled();
+    /// Make `text` (just read or written) and its model `saved` the saved base.
+    fn mark_saved(&mut self, text: String, saved: Option<Arc<FlagFile>>) {
+        self.saved_compiled = if saved == self.model {
+            self.compiled()
+        } else {
+            saved.as_deref().and_then(|m| compile::compile(m).ok()).map(Arc::new)
+        };
+        self.saved_model = saved;
         self.saved_text = text;
+        self.saved_revision += 1;
         self.text_to_save = OnceLock::new();
         self.dirty = OnceLock::new();
     }
@@ -572,12 +642,91 @@ impl Document {
         }
     }
 
+    /// Read the file on disk as it is now (a missing file is a
+    /// [`DiskVersion`] that does not exist; other read errors are errors).
+    pub fn read_disk(&self) -> Result<DiskVersion, FileError> {
+        let Some(path) = &self.path else {
+            return Ok(DiskVersion { read: None, model: None, load_errors: Vec::new() });
+        };
+        let (text, stamp) = match read_with_stamp(path) {
+            Ok(read) => read,
+            Err(FileError::Read { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(DiskVersion { read: None, model: None, load_errors: Vec::new() });
+            }
+            Err(e) => return Err(e),
+        };
+        let (model, load_errors) = match parse::parse(&text) {
+            Ok(model) => (Some(Arc::new(model)), Vec::new()),
+            Err(errors) => (None, errors),
+        };
+        Ok(DiskVersion { read: Some((text, stamp)), model, load_errors })
+    }
+
+    /// Whether the file on disk still looks like `disk` (same size, time and
+    /// inode; no read): for noticing that it changed again.
+    pub fn still_on_disk(&self, disk: &DiskVersion) -> bool {
+        let meta = self.path.as_deref().and_then(|p| fs::metadata(p).ok());
+        match (meta, &disk.read) {
+            (None, None) => true,
+            (Some(meta), Some((_, stamp))) => Stamp::quick(&meta) == (stamp.len, stamp.modified, stamp.inode),
+            _ => false,
+        }
+    }
+
+    /// Whether `disk` is the version this document is based on (so saving
+    /// over it throws nothing away that was not read).
+    pub fn is_base(&self, disk: &DiskVersion) -> bool {
+        disk.hash() == self.base.as_ref().map(|b| b.hash)
+    }
+
+    /// The subjects (flags, environments of a flag, segments, stages) that
+    /// both the unsaved edits and `disk` changed, differently, since the
+    /// version this document was read from; empty when they merge cleanly
+    /// (or when either side is not a valid flags file).
+    pub fn conflicts_with(&self, disk: &DiskVersion) -> Vec<Conflict> {
+        match (&self.saved_model, &self.model, &disk.model) {
+            (Some(base), Some(ours), Some(theirs)) => merge::conflicts(base, ours, theirs),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Merge `disk` (their version) into the unsaved edits: a three-way
+    /// merge with [`burgee_rules::merge`], base = the version this document
+    /// was read from; `choose` settles the conflicts. The merge is one undo
+    /// step ("Merge changes from disk": undo brings back the edits as they
+    /// were, as unsaved changes over their version) and `disk` becomes the
+    /// saved base, so the pending diff shows exactly what saving changes in
+    /// the file on disk. `Err` with the conflicts `choose` left open, or
+    /// [`MergeError::NotAFlagsFile`] when either side cannot be merged.
+    pub fn merge_disk(
+        &mut self,
+        disk: &DiskVersion,
+        choose: impl Fn(&Subject) -> Option<Side>,
+    ) -> Result<(), MergeError> {
+        let (Some(base), Some(ours), Some(theirs), Some((text, stamp))) =
+            (&self.saved_model, &self.model, &disk.model, &disk.read)
+        else {
+            return Err(MergeError::NotAFlagsFile);
+        };
+        let merged = merge::merge(base, ours, theirs, choose).map_err(MergeError::Conflicts)?;
+        let before = Arc::clone(ours);
+        let theirs = Arc::clone(theirs);
+        // Their own flag objects where the merge took theirs, so an untouched
+        // file shares them (and saves byte for byte when nothing of ours is left).
+        let merged = if merged == *theirs { Arc::clone(&theirs) } else { Arc::new(merged) };
+        self.model = Some(merged);
+        self.record("Merge changes from disk", false, before);
+        self.base = Some(stamp.clone());
+        self.mark_saved(text.clone(), Some(theirs));
+        Ok(())
+    }
+
     /// Discard the current model and read the file again; it becomes the new
     /// base (clean, and the saved compiled form for change impact). The
     /// reload is itself an undo step ("Reload from disk"): undo brings the
-    /// discarded version back, as unsaved changes over the reloaded file, and
-    /// saving it needs no [`Document::keep_mine`]. A file that no longer
-    /// parses makes the document read-only (undo still brings the model back).
+    /// discarded version back, as unsaved changes over the reloaded file. A
+    /// file that no longer parses makes the document read-only (undo still
+    /// brings the model back).
     pub fn reload_from_disk(&mut self) -> Result<(), FileError> {
         let Some(path) = self.path.clone() else { return Ok(()) };
         let (text, stamp) = read_with_stamp(&path)?;
@@ -592,23 +741,13 @@ impl Document {
             self.set_state(model, load_errors);
         }
         self.base = Some(stamp);
-        self.overwrite_pending = false;
-        self.mark_saved(text);
+        self.mark_saved(text, self.model.clone());
         Ok(())
     }
 
-    /// Keep this version although the file changed (or vanished) on disk: the
-    /// disk's current content becomes the expected base, so the next
-    /// [`Document::save`] overwrites it. Call only after the person chose so.
-    /// The diff and the change-impact preview still compare with the version
-    /// this document was read from.
-    pub fn keep_mine(&mut self) {
-        self.base = self.path.as_deref().and_then(|p| read_with_stamp(p).ok()).map(|(_, stamp)| stamp);
-        self.overwrite_pending = true;
-    }
-
-    /// The window title: the file name, then `— edited` when there are
-    /// unsaved changes or `— read-only` when the file did not parse.
+    /// The document's name for a window title: the file name, marked `*`
+    /// in front when there are unsaved changes, `(read-only)` after it when
+    /// the file did not parse; `untitled` before the first save.
     pub fn title(&self) -> String {
         let name = self
             .path
@@ -617,13 +756,119 @@ impl Document {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "untitled".to_string());
         if self.is_read_only() {
-            format!("{name} — read-only")
+            format!("{name} (read-only)")
         } else if self.is_dirty() {
-            format!("{name} — edited")
+            format!("*{name}")
         } else {
             name
         }
     }
+}
+
+/// Why [`Document::merge_disk`] did not merge.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum MergeError {
+    /// The file on disk (or the document, or the version it was read from)
+    /// is not a valid flags file, so there is nothing to merge at the level
+    /// of flags: reload it, or save over it.
+    #[error("the file on disk is not a valid flags file, so it cannot be merged")]
+    NotAFlagsFile,
+    /// These subjects were changed on both sides and no side was chosen.
+    #[error("{} change(s) on disk conflict with yours; choose a version for each", .0.len())]
+    Conflicts(Vec<Conflict>),
+}
+
+/// Whether `rule` is one the person added and has not finished: it serves
+/// no variant yet (the editor's "Add rule" starts it so), so it decides no
+/// one and the file cannot be saved until a variant is chosen.
+pub fn is_unfinished(rule: &Rule) -> bool {
+    matches!(&rule.serve, Serve::Variant(v) if v.is_empty())
+}
+
+/// The message an unfinished rule's diagnostic carries.
+const UNFINISHED: &str = "this rule is not finished: choose what it serves (until then it decides no one)";
+
+fn is_unfinished_diagnostic(d: &Diagnostic) -> bool {
+    d.code == Code::UnknownVariant && d.message == UNFINISHED
+}
+
+/// Find the unfinished rules among the validation errors (an unknown variant
+/// `""` at a rule's serve) and give those errors a message that says what to
+/// do; returns where the rules are.
+fn mark_unfinished(model: &FlagFile, diagnostics: &mut [Diagnostic]) -> Vec<(String, String, usize)> {
+    let mut found = Vec::new();
+    for d in diagnostics.iter_mut().filter(|d| d.code == Code::UnknownVariant) {
+        let Some(place) = rule_at(&d.pointer) else { continue };
+        let rule = model
+            .flags
+            .get(&place.0)
+            .and_then(|f| f.environments.get(&place.1))
+            .and_then(|e| e.rules.as_ref())
+            .and_then(|r| r.get(place.2));
+        if rule.is_some_and(is_unfinished) && d.pointer.ends_with("/serve/variant") {
+            d.message = UNFINISHED.to_owned();
+            if !found.contains(&place) {
+                found.push(place);
+            }
+        }
+    }
+    found
+}
+
+/// `/flags/{f}/environments/{e}/rules/{i}/…` → (f, e, i).
+fn rule_at(pointer: &str) -> Option<(String, String, usize)> {
+    let mut parts = pointer.strip_prefix('/')?.split('/');
+    let unescape = |s: &str| s.replace("~1", "/").replace("~0", "~");
+    match (parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?) {
+        ("flags", flag, "environments", env, "rules", index) => {
+            Some((unescape(flag), unescape(env), index.parse().ok()?))
+        }
+        _ => None,
+    }
+}
+
+/// `model` without the unfinished rules `at` (what previews evaluate).
+fn without_unfinished(model: &FlagFile, at: &[(String, String, usize)]) -> FlagFile {
+    let mut out = model.clone();
+    for (flag, env, _) in at {
+        if let Some(e) = out.flags.get_mut(flag).map(Arc::make_mut).and_then(|f| f.environments.get_mut(env))
+            && let Some(rules) = e.rules.as_mut()
+        {
+            rules.retain(|r| !is_unfinished(r));
+        }
+    }
+    out
+}
+
+/// A line diff of `old` against `new`: hunks with 3 lines of context
+/// separated by [`DiffKind::Gap`] lines; empty when they are equal.
+pub fn line_diff(old: &str, new: &str) -> Vec<DiffLine> {
+    if old == new {
+        return Vec::new();
+    }
+    let diff = similar::TextDiff::from_lines(old, new);
+    let mut out = Vec::new();
+    for (i, group) in diff.grouped_ops(DIFF_CONTEXT).iter().enumerate() {
+        if i > 0 {
+            out.push(DiffLine { kind: DiffKind::Gap, old_line: None, new_line: None, text: String::new() });
+        }
+        for op in group {
+            for change in diff.iter_changes(op) {
+                let kind = match change.tag() {
+                    similar::ChangeTag::Equal => DiffKind::Same,
+                    similar::ChangeTag::Delete => DiffKind::Removed,
+                    similar::ChangeTag::Insert => DiffKind::Added,
+                };
+                out.push(DiffLine {
+                    kind,
+                    old_line: change.old_index().map(|i| i + 1),
+                    new_line: change.new_index().map(|i| i + 1),
+                    text: change.value().trim_end_matches(['\n', '\r']).to_string(),
+                });
+            }
+        }
+    }
+    out
 }
 
 /// Whether JSON pointer `pointer` is `prefix` or inside it (whole segments).
@@ -721,7 +966,7 @@ mod tests {
         assert!(set_description(&mut doc, "New"));
         assert!(doc.revision() > rev);
         assert!(doc.is_dirty());
-        assert_eq!(doc.title(), "flags.json — edited");
+        assert_eq!(doc.title(), "*flags.json");
         assert!(!set_description(&mut doc, "New"), "an edit that changes nothing is not a step");
         doc.undo();
         assert!(!doc.is_dirty(), "back to the saved version");
@@ -846,7 +1091,7 @@ mod tests {
     }
 
     #[test]
-    fn an_external_change_is_detected_and_save_refused_until_keep_mine() {
+    fn an_external_change_refuses_save_until_the_person_has_seen_it() {
         let (_dir, path) = example();
         let mut doc = Document::open(&path).unwrap();
         assert_eq!(doc.disk_state(), DiskState::Unchanged);
@@ -857,27 +1102,36 @@ mod tests {
         assert!(matches!(doc.save(), Err(SaveError::ChangedOnDisk)));
         assert_eq!(fs::read_to_string(&path).unwrap(), theirs, "their file is untouched");
 
-        doc.keep_mine();
-        assert_eq!(doc.disk_state(), DiskState::Unchanged);
-        doc.save().unwrap();
+        let seen = doc.read_disk().unwrap();
+        assert!(!doc.is_base(&seen) && seen.exists() && seen.text() == theirs);
+        doc.save_over(&seen).unwrap();
         assert!(fs::read_to_string(&path).unwrap().contains("\"mine\""));
         assert!(!doc.is_dirty());
+        assert_eq!(doc.disk_state(), DiskState::Unchanged);
     }
 
     #[test]
-    fn keep_mine_without_edits_still_overwrites_and_counts_as_unsaved() {
+    fn three_disk_changes_in_a_row_are_never_overwritten_unseen() {
         let (_dir, path) = example();
-        let original = fs::read_to_string(&path).unwrap();
         let mut doc = Document::open(&path).unwrap();
-        write_externally(&path, "{}");
-        doc.keep_mine();
-        assert!(doc.is_dirty());
-        doc.save().unwrap();
-        assert_eq!(fs::read_to_string(&path).unwrap(), original);
+        set_description(&mut doc, "mine");
+        write_externally(&path, &fs::read_to_string(&path).unwrap().replace("One-page", "First change"));
+        let first = doc.read_disk().unwrap();
+        write_externally(&path, &fs::read_to_string(&path).unwrap().replace("\"version\": 1", "\"version\":   1"));
+        assert!(matches!(doc.save_over(&first), Err(SaveError::ChangedOnDisk)), "the second change was not seen");
+        let second = doc.read_disk().unwrap();
+        let third_text = fs::read_to_string(&path).unwrap().replace("\"version\":   1", "\"version\":    1");
+        write_externally(&path, &third_text);
+        assert!(matches!(doc.save_over(&second), Err(SaveError::ChangedOnDisk)));
+        assert!(matches!(doc.save(), Err(SaveError::ChangedOnDisk)));
+        assert_eq!(fs::read_to_string(&path).unwrap(), third_text, "nothing was written");
+        let third = doc.read_disk().unwrap();
+        doc.save_over(&third).unwrap();
+        assert!(fs::read_to_string(&path).unwrap().contains("\"mine\""));
     }
 
     #[test]
-    fn same_content_rewritten_is_not_a_change_and_removal_is_missing() {
+    fn a_removed_file_is_missing_and_written_again_only_when_confirmed() {
         let (_dir, path) = example();
         let mut doc = Document::open(&path).unwrap();
         let text = fs::read_to_string(&path).unwrap();
@@ -888,10 +1142,109 @@ mod tests {
         write_externally(&path, &text);
         assert_eq!(doc.disk_state(), DiskState::Unchanged, "same content back: new inode, same hash");
         fs::remove_file(&path).unwrap();
-        doc.keep_mine();
-        assert_eq!(doc.disk_state(), DiskState::Unchanged);
-        doc.save().unwrap();
+        let gone = doc.read_disk().unwrap();
+        assert!(!gone.exists());
+        doc.save_over(&gone).unwrap();
         assert!(fs::read_to_string(&path).unwrap().contains("\"x\""));
+    }
+
+    /// The example with `f(flag)` applied to flag `key`, as text.
+    fn edited_text(doc: &Document, key: &str, f: impl FnOnce(&mut burgee_rules::model::Flag)) -> String {
+        let mut theirs = doc.saved_model().unwrap().clone();
+        f(Arc::make_mut(&mut theirs.flags[key]));
+        serialize::to_string(&theirs)
+    }
+
+    #[test]
+    fn a_disk_change_to_another_flag_merges_with_unsaved_edits_and_undo_takes_it_back() {
+        let (_dir, path) = example();
+        let mut doc = Document::open(&path).unwrap();
+        let mine = first_flag(&doc);
+        let other = doc.model().unwrap().flags.keys().nth(1).unwrap().clone();
+        set_description(&mut doc, "mine");
+        write_externally(&path, &edited_text(&doc, &other, |f| f.description = Some("theirs".into())));
+        let disk = doc.read_disk().unwrap();
+        assert!(doc.conflicts_with(&disk).is_empty());
+        doc.merge_disk(&disk, |_| None).unwrap();
+        let model = doc.model().unwrap();
+        assert_eq!(model.flags[&mine].description.as_deref(), Some("mine"));
+        assert_eq!(model.flags[&other].description.as_deref(), Some("theirs"));
+        assert!(doc.is_dirty() && doc.is_base(&disk));
+        assert_eq!(doc.saved_text(), disk.text(), "the pending diff is against their version");
+        let original = doc.model().unwrap().flags[&mine].clone();
+
+        // Undo takes the merge back: mine alone, as unsaved changes over theirs,
+        // so the diff shows saving would put their flag back as it was.
+        assert_eq!(doc.undo_label(), Some("Merge changes from disk"));
+        doc.undo();
+        assert_ne!(doc.model().unwrap().flags[&other].description.as_deref(), Some("theirs"));
+        assert!(doc.pending_diff().iter().any(|l| l.kind == DiffKind::Removed && l.text.contains("theirs")));
+        doc.redo();
+        assert_eq!(doc.model().unwrap().flags[&mine], original);
+        doc.save().unwrap();
+        let saved = fs::read_to_string(&path).unwrap();
+        assert!(saved.contains("\"mine\"") && saved.contains("\"theirs\""));
+    }
+
+    #[test]
+    fn edits_of_the_same_flag_on_both_sides_conflict_until_a_side_is_chosen() {
+        let (_dir, path) = example();
+        let mut doc = Document::open(&path).unwrap();
+        let key = first_flag(&doc);
+        set_description(&mut doc, "mine");
+        write_externally(&path, &edited_text(&doc, &key, |f| f.description = Some("theirs".into())));
+        let disk = doc.read_disk().unwrap();
+        let conflicts = doc.conflicts_with(&disk);
+        assert_eq!(conflicts.len(), 1);
+        assert_eq!(conflicts[0].subject, Subject::Flag(key.clone()));
+        assert!(matches!(doc.merge_disk(&disk, |_| None), Err(MergeError::Conflicts(c)) if c.len() == 1));
+        assert_eq!(doc.model().unwrap().flags[&key].description.as_deref(), Some("mine"), "nothing changed");
+        doc.merge_disk(&disk, |_| Some(Side::Theirs)).unwrap();
+        assert_eq!(doc.model().unwrap().flags[&key].description.as_deref(), Some("theirs"));
+        assert!(!doc.is_dirty(), "their version everywhere: nothing left to save");
+        doc.undo();
+        assert_eq!(doc.model().unwrap().flags[&key].description.as_deref(), Some("mine"));
+        assert!(doc.is_dirty());
+    }
+
+    #[test]
+    fn a_file_on_disk_that_does_not_parse_cannot_be_merged() {
+        let (_dir, path) = example();
+        let mut doc = Document::open(&path).unwrap();
+        set_description(&mut doc, "mine");
+        write_externally(&path, "{ not json");
+        let disk = doc.read_disk().unwrap();
+        assert!(disk.model().is_none() && !disk.load_errors().is_empty());
+        assert_eq!(doc.merge_disk(&disk, |_| Some(Side::Ours)), Err(MergeError::NotAFlagsFile));
+    }
+
+    #[test]
+    fn an_unfinished_rule_blocks_saving_and_previews_leave_it_out() {
+        let (_dir, path) = example();
+        let mut doc = Document::open(&path).unwrap();
+        let key = first_flag(&doc);
+        let env = doc.model().unwrap().flags[&key].environments.keys().next().unwrap().clone();
+        let before = doc.compiled().unwrap();
+        doc.edit("Add rule", |m| {
+            let e = Arc::make_mut(&mut m.flags[&key]).environments.get_mut(&env).unwrap();
+            let rule = Rule {
+                id: "new".into(),
+                description: None,
+                segment: None,
+                matches: None,
+                serve: Serve::Variant(String::new()),
+            };
+            e.rules.get_or_insert_with(Vec::new).insert(0, rule);
+        });
+        assert_eq!(doc.unfinished_rules(), [(key.clone(), env.clone(), 0)]);
+        assert!(doc.diagnostics().iter().any(|d| d.message.contains("not finished")));
+        assert!(matches!(doc.save(), Err(SaveError::HasErrors(1))));
+        let preview = doc.compiled_for(&[&key]).expect("previews work without the unfinished rule");
+        let e = (before.environment(&env).unwrap(), preview.environment(&env).unwrap());
+        for user in ["user-1", "user-42", "someone"] {
+            let context = burgee_rules::Context::with_key(user);
+            assert_eq!(before.evaluate(&key, e.0, &context), preview.evaluate(&key, e.1, &context), "{user}");
+        }
     }
 
     #[test]
@@ -928,7 +1281,7 @@ mod tests {
         assert_eq!(doc.load_errors().len(), 1);
         assert_eq!(doc.load_errors()[0].location.map(|l| l.line), Some(3));
         assert_eq!(doc.error_count(), 1);
-        assert_eq!(doc.title(), "broken.json — read-only");
+        assert_eq!(doc.title(), "broken.json (read-only)");
         assert!(!doc.edit("x", |m| m.environments.clear()));
         assert!(doc.compiled().is_none() && doc.pending_diff().is_empty() && !doc.is_dirty());
         assert!(matches!(doc.save(), Err(SaveError::ReadOnly)));

@@ -14,7 +14,7 @@ use eframe::egui;
 const USAGE: &str = "\
 Usage: burgee-editor [FILE]
 
-Opens a Burgee flags file for editing (or an empty window: type a path and press Open).
+Opens a Burgee flags file for editing (or an empty window: File ▸ Open…, Ctrl+O).
 
 Arguments:
   [FILE]  the flags file to open (e.g. examples/flags.json)
@@ -70,10 +70,20 @@ fn main() -> anyhow::Result<()> {
         Command::Open(path) => path,
     };
     let options = eframe::NativeOptions {
-        viewport: egui::ViewportBuilder::default().with_title("Burgee editor").with_inner_size([1400.0, 900.0]),
+        viewport: egui::ViewportBuilder::default()
+            .with_title("Burgee editor")
+            .with_app_id("burgee-editor")
+            .with_inner_size([1400.0, 900.0]),
         ..Default::default()
     };
-    eframe::run_native("Burgee editor", options, Box::new(move |_cc| Ok(Box::new(BurgeeApp::new(path)))))
+    let start = move |cc: &eframe::CreationContext<'_>| {
+        let mut app = BurgeeApp::new(path);
+        if let Some(storage) = cc.storage {
+            app.restore(storage);
+        }
+        Ok(Box::new(app) as Box<dyn eframe::App>)
+    };
+    eframe::run_native("Burgee editor", options, Box::new(start))
         .map_err(|e| anyhow::anyhow!("{e}"))
         .context("could not open the editor window (is a display available?)")
 }

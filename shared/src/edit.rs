@@ -559,16 +559,40 @@ pub fn weight_number(thousandths: u32) -> Number {
     text.parse::<Number>().unwrap_or_else(|_| Number::from(whole))
 }
 
-/// Read a weight as a person types it (`34`, `33.333`, `12.5`): a number
-/// from 0 to 100 with at most 3 decimals, in thousandths of a percent.
-/// The error says what is wrong with the text.
+/// Read a weight as a person types it (`34`, `33.333`, `12.5`, `010`): a
+/// decimal number from 0 to 100 with at most 3 decimals, in thousandths of a
+/// percent, read exactly (no floating point). The error says what is wrong
+/// with the text.
 pub fn parse_weight(text: &str) -> Result<u32, String> {
     let text = text.trim();
     if text.is_empty() {
         return Err("type a percentage from 0 to 100".to_owned());
     }
-    let number: Number = text.parse().map_err(|_| format!("`{text}` is not a number"))?;
-    crate::ops::milli_percent(&number)
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    if whole.starts_with('-') && (digits(&whole[1..]) || whole.len() == 1) {
+        return Err(format!("`{text}` is not a percentage between 0 and 100"));
+    }
+    if !digits(whole) || !(fraction.is_empty() || digits(fraction)) || text.ends_with('.') {
+        return Err(format!("`{text}` is not a number"));
+    }
+    let fraction = fraction.trim_end_matches('0');
+    if fraction.len() > 3 {
+        return Err(format!("`{text}` has more than 3 decimals (the finest step is 0.001 %)"));
+    }
+    let whole = whole.trim_start_matches('0');
+    let whole: u32 = if whole.is_empty() {
+        0
+    } else if whole.len() > 3 {
+        u32::MAX
+    } else {
+        whole.parse().unwrap_or(u32::MAX)
+    };
+    let fraction: u32 = format!("{fraction:0<3}").parse().unwrap_or(0);
+    match whole.checked_mul(1000).and_then(|w| w.checked_add(fraction)) {
+        Some(t) if t <= BUCKETS => Ok(t),
+        _ => Err(format!("`{text}` is not a percentage between 0 and 100")),
+    }
 }
 
 /// Set entry `index`'s weight to `thousandths` (of a percent) and take the
@@ -913,7 +937,15 @@ mod tests {
     fn typed_weights_are_read_or_refused_saying_why() {
         assert_eq!(parse_weight("34"), Ok(34_000));
         assert_eq!(parse_weight(" 33.333 "), Ok(33_333));
+        assert_eq!(parse_weight("010"), Ok(10_000), "leading zeros, as a person types");
+        assert_eq!(parse_weight("12.50"), Ok(12_500));
+        assert_eq!(parse_weight("0.001"), Ok(1));
+        assert_eq!(parse_weight("100.000"), Ok(100_000));
         assert_eq!(parse_weight("abc"), Err("`abc` is not a number".to_owned()));
+        assert!(parse_weight("1e2").unwrap_err().contains("not a number"));
+        assert!(parse_weight("5.").unwrap_err().contains("not a number"));
+        assert!(parse_weight("100.001").unwrap_err().contains("between 0 and 100"));
+        assert!(parse_weight("99999999999").unwrap_err().contains("between 0 and 100"));
         assert!(parse_weight("101").unwrap_err().contains("between 0 and 100"));
         assert!(parse_weight("-1").unwrap_err().contains("between 0 and 100"));
         assert!(parse_weight("1.0005").unwrap_err().contains("more than 3 decimals"));

@@ -71,6 +71,59 @@ impl std::fmt::Display for Decider {
     }
 }
 
+/// A [`Decider`] borrowing the rule id from the compiled file: what the
+/// counting loops compare per user without allocating.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Decided<'f> {
+    Target,
+    Rule(&'f str),
+    Default,
+    Disabled,
+    Prerequisite,
+    Error(&'static str),
+}
+
+impl<'f> Decided<'f> {
+    /// The step that decided `result`.
+    fn of(result: &EvalResult<'f>) -> Self {
+        match result {
+            Ok(e) => match (e.reason, e.rule_id) {
+                (_, Some(rule)) => Decided::Rule(rule),
+                (Reason::Disabled, None) if e.failed_prerequisite.is_some() => Decided::Prerequisite,
+                (Reason::Disabled, None) => Decided::Disabled,
+                (Reason::TargetingMatch, None) => Decided::Target,
+                (Reason::Static | Reason::Default | Reason::Split, None) => Decided::Default,
+            },
+            Err(e) => Decided::Error(e.code()),
+        }
+    }
+
+    /// Whether it is the step `d`.
+    fn is(self, d: &Decider) -> bool {
+        match (self, d) {
+            (Decided::Rule(a), Decider::Rule(b)) => a == b,
+            (Decided::Target, Decider::Target)
+            | (Decided::Default, Decider::Default)
+            | (Decided::Disabled, Decider::Disabled)
+            | (Decided::Prerequisite, Decider::Prerequisite) => true,
+            (Decided::Error(a), Decider::Error(b)) => a == *b,
+            _ => false,
+        }
+    }
+
+    /// As a [`Decider`].
+    fn owned(self) -> Decider {
+        match self {
+            Decided::Target => Decider::Target,
+            Decided::Rule(r) => Decider::Rule(r.to_owned()),
+            Decided::Default => Decider::Default,
+            Decided::Disabled => Decider::Disabled,
+            Decided::Prerequisite => Decider::Prerequisite,
+            Decided::Error(code) => Decider::Error(code),
+        }
+    }
+}
+
 /// How many users one step decided, and for which variants.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeciderCount {
@@ -188,21 +241,8 @@ impl Counter {
         match result {
             Ok(e) => {
                 let v = index_of(variants, |v| v == e.variant, || e.variant.to_owned());
-                let d = match (e.reason, e.rule_id) {
-                    (_, Some(rule)) => index_of(
-                        deciders,
-                        |d| matches!(d, Decider::Rule(r) if r == rule),
-                        || Decider::Rule(rule.to_owned()),
-                    ),
-                    (Reason::Disabled, None) if e.failed_prerequisite.is_some() => {
-                        index_of(deciders, |d| d == &Decider::Prerequisite, || Decider::Prerequisite)
-                    }
-                    (Reason::Disabled, None) => index_of(deciders, |d| d == &Decider::Disabled, || Decider::Disabled),
-                    (Reason::TargetingMatch, None) => index_of(deciders, |d| d == &Decider::Target, || Decider::Target),
-                    (Reason::Static | Reason::Default | Reason::Split, None) => {
-                        index_of(deciders, |d| d == &Decider::Default, || Decider::Default)
-                    }
-                };
+                let step = Decided::of(result);
+                let d = index_of(deciders, |d| step.is(d), || step.owned());
                 self.counts.grow(variants.len(), deciders.len());
                 self.counts.variants[v] += 1;
                 self.counts.deciders[d] += 1;
@@ -318,6 +358,84 @@ pub fn segment_counts(compiled: &CompiledFile, segments: &[String], population: 
     segments.iter().cloned().zip(counts).collect()
 }
 
+/// How one rule fares on the sample: how many users it holds for on its own,
+/// how many it decides, and — when it decides no one it holds for — which
+/// earlier step takes them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleReach {
+    /// The rule's id.
+    pub rule: String,
+    /// Users for whom the rule holds on its own (segment, condition, bucket value).
+    pub matches: usize,
+    /// Users it decides (it holds and no earlier step decided).
+    pub decides: usize,
+    /// The earlier step that decides most of the users it holds for, when
+    /// it decides none of them: the rule is shadowed.
+    pub shadowed_by: Option<Decider>,
+}
+
+/// For each rule of `flag` in `environment`, in order, its [`RuleReach`]
+/// over `population` (empty when the flag or environment is missing). One
+/// evaluation a user plus one test per rule.
+pub fn rule_reach(compiled: &CompiledFile, flag: &str, environment: &str, population: &[Context]) -> Vec<RuleReach> {
+    let Ok((id, env)) = resolve(compiled, flag, environment) else { return Vec::new() };
+    let rules = compiled.rule_count(id, env);
+    // Per rule: users it holds for, users it decides, and who decided the others.
+    let parts = map_chunks(population, |_, users| {
+        let mut t: Tally<'_> = (vec![0; rules], vec![0; rules], vec![Vec::new(); rules]);
+        for user in users {
+            let decided = Decided::of(&compiled.evaluate_id(id, env, user));
+            // Rules are reached unless an earlier step (targets, prerequisites, the kill switch) decided.
+            let mut first = matches!(decided, Decided::Rule(_) | Decided::Default | Decided::Error(_));
+            for i in 0..rules {
+                if compiled.rule_matches(id, env, i, user) != Some(true) {
+                    continue;
+                }
+                t.0[i] += 1;
+                if first {
+                    t.1[i] += 1;
+                    first = false;
+                } else {
+                    count(&mut t.2[i], decided, 1);
+                }
+            }
+        }
+        t
+    });
+    let mut total: Tally<'_> = (vec![0; rules], vec![0; rules], vec![Vec::new(); rules]);
+    for (matches, decides, takers) in parts {
+        for i in 0..rules {
+            total.0[i] += matches[i];
+            total.1[i] += decides[i];
+            for &(d, n) in &takers[i] {
+                count(&mut total.2[i], d, n);
+            }
+        }
+    }
+    (0..rules)
+        .map(|i| RuleReach {
+            rule: compiled.rule_id(id, env, i).unwrap_or_default().to_owned(),
+            matches: total.0[i],
+            decides: total.1[i],
+            shadowed_by: if total.1[i] == 0 {
+                total.2[i].iter().max_by_key(|(_, n)| *n).map(|(d, _)| d.owned())
+            } else {
+                None
+            },
+        })
+        .collect()
+}
+
+/// Per rule: users it holds for, users it decides, and the steps that decided the others.
+type Tally<'f> = (Vec<usize>, Vec<usize>, Vec<Vec<(Decided<'f>, usize)>>);
+
+fn count<'f>(takers: &mut Vec<(Decided<'f>, usize)>, d: Decided<'f>, n: usize) {
+    match takers.iter_mut().find(|(t, _)| *t == d) {
+        Some((_, m)) => *m += n,
+        None => takers.push((d, n)),
+    }
+}
+
 /// How many example users [`examples`] lists per variant.
 pub const EXAMPLES_PER_VARIANT: usize = 5;
 
@@ -412,6 +530,30 @@ pub(crate) mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_rule_behind_one_that_takes_everyone_is_shadowed() {
+        let text = r#"{"version": 1, "environments": ["p"], "flags": {"f": {
+            "variants": {"on": true, "off": false}, "off": "off",
+            "environments": {"p": {"enabled": true, "rules": [
+                {"id": "everyone", "serve": {"variant": "on"}},
+                {"id": "us", "match": {"attribute": "country", "op": "in", "values": ["US"]}, "serve": {"variant": "off"}},
+                {"id": "mars", "match": {"attribute": "country", "op": "in", "values": ["MARS"]}, "serve": {"variant": "off"}}],
+              "default": {"variant": "off"}}}}}}"#;
+        let compiled = burgee_rules::load(text).unwrap().compiled;
+        let population = users(2000);
+        let reach = rule_reach(&compiled, "f", "p", &population);
+        let ids: Vec<&str> = reach.iter().map(|r| r.rule.as_str()).collect();
+        assert_eq!(ids, ["everyone", "us", "mars"]);
+        assert_eq!((reach[0].matches, reach[0].decides, reach[0].shadowed_by.clone()), (2000, 2000, None));
+        assert!(reach[1].matches > 0 && reach[1].decides == 0);
+        assert_eq!(reach[1].shadowed_by, Some(Decider::Rule("everyone".into())));
+        assert_eq!(
+            (reach[2].matches, reach[2].shadowed_by.clone()),
+            (0, None),
+            "nobody from Mars: no match, no shadow"
+        );
     }
 
     /// Split across threads (over 20,000 users), the counts are the same as

@@ -139,6 +139,38 @@ pub fn impact(
     finish(merged.into_iter().map(|((a, b), n)| (a.owned(), b.owned(), n)), population.len())
 }
 
+/// The effect of saving on every flag in `flags` (keys in the edited file;
+/// a flag new since the save is absent there) in each of `environments`:
+/// one [`impact`] per pair, in that order, pairs where nobody moves left
+/// out. What the save dialog shows next to each change.
+pub fn impact_of_save(
+    saved: &CompiledFile,
+    edited: &CompiledFile,
+    flags: &[String],
+    environments: &[String],
+    population: &[Context],
+) -> Vec<(String, String, Impact)> {
+    let mut out = Vec::new();
+    for flag in flags {
+        let saved_flag = saved.flag(flag).map(|_| flag.as_str());
+        for env in environments {
+            let result = if edited.flag(flag).is_some() {
+                impact(saved, saved_flag, edited, flag, env, population)
+            } else {
+                // Removed: everyone goes from what the saved file gave to no flag.
+                let swapped = impact(edited, None, saved, flag, env, population);
+                let moves =
+                    swapped.moves.into_iter().map(|m| Move { from: m.to, to: m.from, users: m.users }).collect();
+                Impact { moves, ..swapped }
+            };
+            if result.changed > 0 {
+                out.push((flag.clone(), env.clone(), result));
+            }
+        }
+    }
+    out
+}
+
 /// The moves sorted: most users first, ties by from, then to, as text.
 fn finish(moves: impl Iterator<Item = (Outcome, Outcome, usize)>, total: usize) -> Impact {
     let mut moves: Vec<Move> = moves.map(|(from, to, users)| Move { from, to, users }).collect();
@@ -315,6 +347,7 @@ pub fn distribution_and_impact(
 
 #[cfg(test)]
 pub(crate) mod tests {
+    use super::impact as impact_fn;
     use super::*;
     use crate::preview::distribution::tests::{example, users};
     use burgee_rules::model::Serve;
@@ -328,6 +361,41 @@ pub(crate) mod tests {
         rollout.entries[1].weight = (100 - on).into();
         let compiled = burgee_rules::compile::compile(&file).unwrap();
         burgee_rules::Loaded { file, compiled }
+    }
+
+    #[test]
+    fn the_impact_of_a_save_lists_only_flags_and_environments_where_someone_moves() {
+        let (saved, edited) = (with_rollout(10), with_rollout(30));
+        let population = users(4000);
+        let flags: Vec<String> = vec!["new-checkout".into(), "dark-mode".into()];
+        let envs: Vec<String> = saved.file.environments.clone();
+        let out = impact_of_save(&saved.compiled, &edited.compiled, &flags, &envs, &population);
+        assert_eq!(out.len(), 1, "{out:?}");
+        let (flag, env, impact) = &out[0];
+        assert_eq!((flag.as_str(), env.as_str()), ("new-checkout", "production"));
+        let direct = impact_fn(
+            &saved.compiled,
+            Some("new-checkout"),
+            &edited.compiled,
+            "new-checkout",
+            "production",
+            &population,
+        );
+        assert_eq!(*impact, direct);
+        assert!(
+            impact
+                .moves
+                .iter()
+                .all(|m| m.from == Outcome::Variant("off".into()) && m.to == Outcome::Variant("on".into()))
+        );
+
+        // A flag deleted in the edited file: its users go from what they had to no flag.
+        let mut file = edited.file.clone();
+        file.flags.shift_remove("dark-mode");
+        let without = burgee_rules::compile::compile(&file).unwrap();
+        let out = impact_of_save(&saved.compiled, &without, &["dark-mode".to_owned()], &envs, &population);
+        assert!(!out.is_empty());
+        assert!(out.iter().all(|(_, _, i)| i.changed == 4000 && i.moves.iter().all(|m| m.to == Outcome::Absent)));
     }
 
     #[test]

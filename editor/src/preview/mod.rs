@@ -22,10 +22,10 @@ pub mod worker;
 
 pub use chart::{distribution_chart, impact_table, rules_table, segment_table};
 pub use distribution::{
-    Decider, DeciderCount, Distribution, EXAMPLES_PER_VARIANT, FlagOutline, distribution, examples, segment_counts,
-    segment_keys,
+    Decider, DeciderCount, Distribution, EXAMPLES_PER_VARIANT, FlagOutline, RuleReach, distribution, examples,
+    rule_reach, segment_counts, segment_keys,
 };
-pub use impact::{Baseline, Impact, Move, Outcome, distribution_and_impact, impact, impact_against};
+pub use impact::{Baseline, Impact, Move, Outcome, distribution_and_impact, impact, impact_against, impact_of_save};
 pub use population::{AttributeSpec, PopulationError, PopulationSpec, ValueSpec, generate, load_csv, load_jsonl};
 pub use projection::{ProjectionCache, attribute_paths, project, segment_attribute_paths};
 pub use worker::{PreviewCache, PreviewRequest, PreviewResult, PreviewWorker, compute};

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use burgee_rules::{CompiledFile, Context, FlagFile};
 
-use super::distribution::{Distribution, FlagOutline, examples, segment_counts, segment_keys};
+use super::distribution::{Distribution, FlagOutline, RuleReach, examples, rule_reach, segment_counts, segment_keys};
 use super::impact::{Baseline, Impact, distribution_and_impact};
 use super::projection::{ProjectionCache, attribute_paths, segment_attribute_paths};
 
@@ -132,6 +132,9 @@ pub struct PreviewResult {
     pub segments: Vec<(String, usize)>,
     /// A few users per variant in the edited file ([`examples`]).
     pub examples: Vec<(String, Vec<usize>)>,
+    /// How each rule fares on the sample ([`rule_reach`]): for warnings
+    /// about rules that decide no one.
+    pub reach: Vec<RuleReach>,
     /// How long the computation took.
     pub elapsed: Duration,
 }
@@ -216,9 +219,13 @@ pub fn compute(request: &PreviewRequest, cache: &mut PreviewCache, stale: impl F
     if stale() {
         return None;
     }
+    let reach = rule_reach(&request.edited, &request.flag, &request.environment, &users);
+    if stale() {
+        return None;
+    }
     let segments = segment_counts(&request.edited, &request.segments, &slim(cache, &request.segment_paths));
     let elapsed = start.elapsed();
-    Some(PreviewResult { generation: request.generation, distribution, impact, segments, examples, elapsed })
+    Some(PreviewResult { generation: request.generation, distribution, impact, segments, examples, reach, elapsed })
 }
 
 /// The newest of `first` and every request already queued behind it.

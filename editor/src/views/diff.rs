@@ -1,20 +1,10 @@
-//! The pending changes before a save: the line diff of the file as saved
-//! against the text about to be written ([`Document::pending_diff`]).
+//! A line diff shown as text: the file as saved against the text about to
+//! be written ([`crate::document::Document::pending_diff`]), one click away
+//! in the save review.
 
 use eframe::egui::{self, Color32, RichText};
 
-use crate::document::{DiffKind, DiffLine, Document};
-
-/// What the person chose in the diff window.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DiffChoice {
-    /// Still looking.
-    Open,
-    /// Write the file.
-    Save,
-    /// Close the window without saving.
-    Cancel,
-}
+use crate::document::{DiffKind, DiffLine};
 
 /// One diff line as text: `+ 12     "enabled": true,` style.
 pub fn line_text(line: &DiffLine) -> String {
@@ -28,19 +18,18 @@ pub fn line_text(line: &DiffLine) -> String {
     format!("{mark} {number:>5} {}", line.text)
 }
 
-/// The body of the diff window: the lines, coloured, and Save / Cancel.
-pub fn diff_ui(ui: &mut egui::Ui, doc: &Document) -> DiffChoice {
-    let lines = doc.pending_diff();
-    let mut choice = DiffChoice::Open;
+/// The lines of a line diff, coloured (added green, removed red), in a
+/// scroll area of their own.
+pub fn diff_lines_ui(ui: &mut egui::Ui, lines: &[DiffLine]) {
     if lines.is_empty() {
-        ui.label("Nothing to save: the file is as it is on disk.");
-    } else {
-        let added = lines.iter().filter(|l| l.kind == DiffKind::Added).count();
-        let removed = lines.iter().filter(|l| l.kind == DiffKind::Removed).count();
-        ui.label(format!("{added} line(s) added, {removed} removed"));
+        ui.label("The text is the same.");
+        return;
     }
-    egui::ScrollArea::vertical().max_height(420.0).auto_shrink([false, true]).show(ui, |ui| {
-        for line in &lines {
+    let added = lines.iter().filter(|l| l.kind == DiffKind::Added).count();
+    let removed = lines.iter().filter(|l| l.kind == DiffKind::Removed).count();
+    ui.label(format!("{added} line(s) added, {removed} removed"));
+    egui::ScrollArea::vertical().max_height(360.0).id_salt("text-diff").auto_shrink([false, true]).show(ui, |ui| {
+        for line in lines {
             let color = match line.kind {
                 DiffKind::Added => Color32::from_rgb(0x16, 0xa3, 0x4a),
                 DiffKind::Removed => ui.visuals().error_fg_color,
@@ -49,18 +38,6 @@ pub fn diff_ui(ui: &mut egui::Ui, doc: &Document) -> DiffChoice {
             ui.label(RichText::new(line_text(line)).monospace().color(color));
         }
     });
-    ui.separator();
-    ui.horizontal(|ui| {
-        let errors = doc.error_count();
-        let save = ui.add_enabled(errors == 0 && !lines.is_empty(), egui::Button::new("Save these changes"));
-        if save.clicked() {
-            choice = DiffChoice::Save;
-        }
-        if ui.button("Cancel").clicked() {
-            choice = DiffChoice::Cancel;
-        }
-    });
-    choice
 }
 
 #[cfg(test)]

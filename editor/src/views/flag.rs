@@ -1,18 +1,22 @@
 //! The page of one flag: key (rename, duplicate, delete with what refers to
 //! it), description, stage (applying the stage's template), variants with
-//! value inputs by type (a JSON editor for objects), the off variant, and
-//! the per-environment settings in tabs ([`super::rules::environment_ui`]).
+//! value inputs by type (a JSON editor for objects) and deleting one after
+//! a list of its uses, the off variant, and the per-environment settings in
+//! tabs ([`super::rules::environment_ui`]).
 
 use std::sync::Arc;
 
 use burgee_rules::edit::{
-    apply_stage_template, delete_flag, duplicate_flag, references_to_flag, rename_flag, rename_variant,
+    Reference, apply_stage_template, delete_flag, duplicate_flag, references_to_flag, references_to_variant,
+    rename_flag, rename_variant,
 };
 use burgee_rules::model::FlagFile;
 use eframe::egui::{self, RichText};
 use serde_json::{Number, Value};
 
-use super::{committed_text, committed_text_field, diagnostics_at, flag_pointer, inline_diagnostics, unique_key};
+use super::field::{Applied, FieldSpec, commit_field, draft_field, live_field, refuse};
+use super::rules::SampleFacts;
+use super::{diagnostics_at, flag_pointer, inline_diagnostics, unique_key};
 use crate::document::Document;
 
 /// What the flag page remembers between frames.
@@ -22,12 +26,20 @@ pub struct FlagView {
     pub environment: Option<String>,
     /// Apply the stage's template when the stage changes (default on).
     pub keep_template_off: bool,
-    /// The last refusal or result message ("stage `beta` serves …").
-    pub message: Option<String>,
+    /// The last result message and the flag it is about ("Renamed …"):
+    /// shown on that flag's page only, cleared when the person moves on.
+    pub message: Option<(String, String)>,
     /// The flag whose deletion waits for confirmation.
     pub confirm_delete: Option<String>,
-    /// The key typed for a new variant.
-    pub new_variant: String,
+    /// The (flag, variant) whose deletion waits for confirmation.
+    pub confirm_delete_variant: Option<(String, String)>,
+}
+
+impl FlagView {
+    /// Say `text` on flag `flag`'s page.
+    pub fn say(&mut self, flag: &str, text: impl Into<String>) {
+        self.message = Some((flag.to_owned(), text.into()));
+    }
 }
 
 /// The JSON type of a flag's values, from its first variant.
@@ -63,6 +75,16 @@ impl ValueType {
             ValueType::Object => Value::Object(Default::default()),
         }
     }
+
+    /// Its name for people.
+    pub fn name(self) -> &'static str {
+        match self {
+            ValueType::Boolean => "Boolean",
+            ValueType::String => "String",
+            ValueType::Number => "Number",
+            ValueType::Object => "Object",
+        }
+    }
 }
 
 /// What the page asks the app to do after this frame.
@@ -76,8 +98,36 @@ pub enum FlagAction {
     Deleted,
 }
 
-/// The flag page of `key`. Returns what the app should do with the selection.
-pub fn flag_ui(ui: &mut egui::Ui, doc: &mut Document, view: &mut FlagView, key: &str) -> FlagAction {
+/// How a flag rename typed in its key field is applied (now, or by the app
+/// when the field lost focus without being drawn again).
+pub fn rename_flag_apply(from: &str) -> super::field::Apply {
+    let from = from.to_owned();
+    Arc::new(move |doc: &mut Document, text: &str| {
+        let to = text.trim().to_owned();
+        match doc.try_edit("Rename flag", |m| rename_flag(m, &from, &to)) {
+            Some(Ok(references)) => Ok(Applied::FlagRenamed { from: from.clone(), to, references }),
+            Some(Err(e)) => Err(e.to_string()),
+            None => Err("the file is read-only".to_owned()),
+        }
+    })
+}
+
+/// The message after a rename: `Renamed `a` to `b` (2 references updated).`
+pub fn renamed_message(from: &str, to: &str, references: usize) -> String {
+    let refs = super::plural(references, "reference");
+    format!("Renamed `{from}` to `{to}` ({refs} updated).")
+}
+
+/// The flag page of `key`. `sample` holds what the preview found about the
+/// rules of the environment shown (for warnings on the rules). Returns what
+/// the app should do with the selection.
+pub fn flag_ui(
+    ui: &mut egui::Ui,
+    doc: &mut Document,
+    view: &mut FlagView,
+    key: &str,
+    sample: Option<&SampleFacts>,
+) -> FlagAction {
     let Some(file) = doc.shared_model() else { return FlagAction::None };
     let Some(flag) = file.flags.get(key) else {
         ui.label(format!("There is no flag `{key}`."));
@@ -88,22 +138,23 @@ pub fn flag_ui(ui: &mut egui::Ui, doc: &mut Document, view: &mut FlagView, key: 
 
     ui.horizontal(|ui| {
         ui.heading(RichText::new(key).monospace().strong());
-        if let Some(new) = committed_text(ui, egui::Id::unique(("flag-key", key)), "Flag key", key, "") {
-            let new = new.trim().to_owned();
-            match doc.try_edit("Rename flag", |m| rename_flag(m, key, &new)) {
-                Some(Ok(n)) => {
-                    view.message = Some(format!("Renamed `{key}` to `{new}` ({n} reference(s) updated)."));
-                    action = FlagAction::Select(new);
-                }
-                Some(Err(e)) => view.message = Some(e.to_string()),
-                None => {}
-            }
+        let l = ui.label("Flag key");
+        let spec = FieldSpec::new(key, format!("key of flag `{key}`"), &pointer).labelled_by(l.id);
+        let id = egui::Id::unique(("flag-key", key));
+        if let Some(Applied::FlagRenamed { from, to, references }) =
+            commit_field(ui, doc, id, spec, rename_flag_apply(key))
+        {
+            view.say(&to, renamed_message(&from, &to, references));
+            action = FlagAction::Select(to);
         }
         if ui.button("Duplicate flag").clicked() {
             let new = unique_key(&format!("{key}-copy"), |k| file.flags.contains_key(k));
             match doc.try_edit("Duplicate flag", |m| duplicate_flag(m, key, &new)) {
-                Some(Ok(())) => action = FlagAction::Select(new),
-                Some(Err(e)) => view.message = Some(e.to_string()),
+                Some(Ok(())) => {
+                    view.say(&new, format!("Duplicated `{key}` as `{new}`."));
+                    action = FlagAction::Select(new);
+                }
+                Some(Err(e)) => view.say(key, e.to_string()),
                 None => {}
             }
         }
@@ -112,10 +163,25 @@ pub fn flag_ui(ui: &mut egui::Ui, doc: &mut Document, view: &mut FlagView, key: 
         }
     });
     if view.confirm_delete.as_deref() == Some(key) {
-        delete_confirmation(ui, doc, view, &file, key, &mut action);
+        let refs = references_to_flag(&file, key);
+        let question = format!("Delete flag `{key}`?");
+        match confirm_delete_ui(ui, "delete-flag", &question, &refs, "Delete flag") {
+            Some(true) => {
+                if let Some(Err(e)) = doc.try_edit("Delete flag", |m| delete_flag(m, key)) {
+                    view.say(key, e.to_string());
+                } else {
+                    action = FlagAction::Deleted;
+                }
+                view.confirm_delete = None;
+            }
+            Some(false) => view.confirm_delete = None,
+            None => {}
+        }
     }
-    if let Some(message) = &view.message {
-        ui.label(RichText::new(message).color(ui.visuals().warn_fg_color));
+    if let Some((about, message)) = &view.message
+        && about == key
+    {
+        ui.label(RichText::new(message).color(ui.visuals().weak_text_color()));
     }
     diagnostics_at(ui, doc, &pointer);
 
@@ -159,45 +225,58 @@ pub fn flag_ui(ui: &mut egui::Ui, doc: &mut Document, view: &mut FlagView, key: 
     });
     let env = view.environment.clone().unwrap_or(env);
     view.environment = Some(env.clone());
-    super::rules::environment_ui(ui, doc, &file, key, &env);
+    super::rules::environment_ui(ui, doc, &file, key, &env, sample.filter(|s| s.is_for(key, &env)));
     action
 }
 
-fn delete_confirmation(
+/// A modal asking to confirm a delete, listing the places that refer to
+/// what is deleted: `Some(true)` confirmed (the button or Enter),
+/// `Some(false)` cancelled (the button or Esc), `None` still open.
+pub fn confirm_delete_ui(
     ui: &mut egui::Ui,
-    doc: &mut Document,
-    view: &mut FlagView,
-    file: &FlagFile,
-    key: &str,
-    action: &mut FlagAction,
-) {
-    egui::Frame::group(ui.style()).show(ui, |ui| {
-        let refs = references_to_flag(file, key);
+    id: &str,
+    question: &str,
+    refs: &[Reference],
+    confirm: &str,
+) -> Option<bool> {
+    let mut answer = None;
+    let modal = egui::Modal::new(egui::Id::unique(id)).show(ui.ctx(), |ui| {
+        ui.set_max_width(520.0);
+        ui.heading(question);
         if refs.is_empty() {
-            ui.label(format!("Delete `{key}`? Nothing refers to it."));
+            ui.label("Nothing in the file refers to it.");
         } else {
             ui.label(
-                RichText::new(format!("Delete `{key}`? These places refer to it and will become errors:"))
-                    .color(ui.visuals().warn_fg_color),
+                RichText::new(format!(
+                    "{} in the file use it and will become errors until you change them:",
+                    super::plural(refs.len(), "place")
+                ))
+                .color(ui.visuals().warn_fg_color),
             );
-            for r in &refs {
-                ui.label(format!("• {}", r.description));
-            }
-        }
-        ui.horizontal(|ui| {
-            if ui.button("Confirm delete").clicked() {
-                if let Some(Err(e)) = doc.try_edit("Delete flag", |m| delete_flag(m, key)) {
-                    view.message = Some(e.to_string());
-                } else {
-                    *action = FlagAction::Deleted;
+            egui::ScrollArea::vertical().max_height(240.0).show(ui, |ui| {
+                for r in refs {
+                    ui.label(format!("• {}", r.description));
                 }
-                view.confirm_delete = None;
+            });
+        }
+        ui.add_space(6.0);
+        ui.horizontal(|ui| {
+            if ui.button(confirm).clicked() {
+                answer = Some(true);
             }
-            if ui.button("Cancel delete").clicked() {
-                view.confirm_delete = None;
+            if ui.button("Cancel").clicked() {
+                answer = Some(false);
             }
         });
+        ui.label(RichText::new("Enter deletes, Esc cancels. Undo brings it back.").weak().small());
     });
+    if answer.is_none() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
+        answer = Some(true);
+    }
+    if answer.is_none() && modal.should_close() {
+        answer = Some(false);
+    }
+    answer
 }
 
 fn stage_ui(ui: &mut egui::Ui, doc: &mut Document, view: &mut FlagView, file: &FlagFile, key: &str) {
@@ -228,8 +307,8 @@ fn stage_ui(ui: &mut egui::Ui, doc: &mut Document, view: &mut FlagView, file: &F
         match chosen {
             Some(Some(stage)) if apply => {
                 match doc.try_edit("Change stage", |m| apply_stage_template(m, key, &stage)) {
-                    Some(Ok(())) => view.message = Some(format!("Moved to stage `{stage}` and applied its template.")),
-                    Some(Err(e)) => view.message = Some(format!("Stage not changed: {e}")),
+                    Some(Ok(())) => view.say(key, format!("Moved to stage `{stage}` and applied its template.")),
+                    Some(Err(e)) => view.say(key, format!("Stage not changed: {e}")),
                     None => {}
                 }
             }
@@ -242,30 +321,36 @@ fn stage_ui(ui: &mut egui::Ui, doc: &mut Document, view: &mut FlagView, file: &F
             }
             None => {}
         }
+        inline_diagnostics(ui, doc, &format!("{}/stage", flag_pointer(key)));
     });
-    inline_diagnostics(ui, doc, &format!("{}/stage", flag_pointer(key)));
 }
 
 fn variants_ui(ui: &mut egui::Ui, doc: &mut Document, view: &mut FlagView, file: &FlagFile, key: &str) {
     let Some(flag) = file.flags.get(key) else { return };
     let pointer = flag_pointer(key);
     let value_type = flag.variants.values().next().map_or(ValueType::Boolean, ValueType::of);
-    ui.label(RichText::new(format!("Variants ({value_type:?} values)")).strong());
+    let names: Vec<String> = flag.variants.keys().cloned().collect();
+    ui.label(RichText::new(format!("Variants ({} values)", value_type.name())).strong());
     egui::Grid::new(("variants", key)).num_columns(3).striped(true).show(ui, |ui| {
-        for (variant, value) in &flag.variants {
-            let id = egui::Id::unique(("variant-key", key, variant));
-            let name = format!("Variant {variant} key");
-            if let Some(new) = committed_text_field(ui, id, variant, &name, 120.0, None) {
-                let new = new.trim().to_owned();
-                match doc.try_edit("Rename variant", |m| rename_variant(m, key, variant, &new)) {
-                    Some(Ok(n)) => {
-                        view.message =
-                            Some(format!("Renamed variant `{variant}` to `{new}` ({n} reference(s) updated)."))
+        for (i, (variant, value)) in flag.variants.iter().enumerate() {
+            ui.horizontal(|ui| {
+                let (rect, _) = ui.allocate_exact_size(egui::vec2(10.0, 10.0), egui::Sense::hover());
+                ui.painter().rect_filled(rect, 2.0, super::variant_color(i));
+                let at = format!("{pointer}/variants/{}", super::escape(variant));
+                let spec = FieldSpec::new(variant, format!("Variant {variant} key"), at).min_width(100.0);
+                let (flag_key, old) = (key.to_owned(), variant.clone());
+                let apply: super::field::Apply = Arc::new(move |doc: &mut Document, text: &str| {
+                    let new = text.trim().to_owned();
+                    match doc.try_edit("Rename variant", |m| rename_variant(m, &flag_key, &old, &new)) {
+                        Some(Ok(_)) => Ok(Applied::Done),
+                        Some(Err(e)) => Err(e.to_string()),
+                        None => Err("the file is read-only".to_owned()),
                     }
-                    Some(Err(e)) => view.message = Some(e.to_string()),
-                    None => {}
+                });
+                if commit_field(ui, doc, egui::Id::unique(("variant-key", key, variant)), spec, apply).is_some() {
+                    view.say(key, format!("Renamed variant `{variant}`; every rule, target and prerequisite follows."));
                 }
-            }
+            });
             if let Some(new) = value_ui(ui, key, variant, value) {
                 doc.edit_merging("Edit variant value", |m| {
                     if let Some(v) = m.flags.get_mut(key).map(Arc::make_mut).and_then(|f| f.variants.get_mut(variant)) {
@@ -274,35 +359,57 @@ fn variants_ui(ui: &mut egui::Ui, doc: &mut Document, view: &mut FlagView, file:
                 });
             }
             ui.horizontal(|ui| {
-                if ui.small_button("x").accessible_name(format!("Remove variant {variant}")).clicked() {
-                    doc.edit("Remove variant", |m| {
-                        if let Some(f) = m.flags.get_mut(key).map(Arc::make_mut) {
-                            f.variants.shift_remove(variant);
-                        }
-                    });
+                let remove = ui.small_button("x").on_hover_text("Delete this variant (asks first)");
+                if remove.accessible_name(format!("Remove variant {variant}")).clicked() {
+                    view.confirm_delete_variant = Some((key.to_owned(), variant.clone()));
                 }
                 inline_diagnostics(ui, doc, &format!("{pointer}/variants/{}", super::escape(variant)));
             });
             ui.end_row();
         }
     });
+    if let Some((f, variant)) = view.confirm_delete_variant.clone()
+        && f == key
+    {
+        let refs = references_to_variant(file, key, &variant);
+        let question = format!("Delete variant `{variant}` of `{key}`?");
+        match confirm_delete_ui(ui, "delete-variant", &question, &refs, "Delete variant") {
+            Some(true) => {
+                doc.edit("Delete variant", |m| {
+                    if let Some(f) = m.flags.get_mut(key).map(Arc::make_mut) {
+                        f.variants.shift_remove(&variant);
+                    }
+                });
+                view.confirm_delete_variant = None;
+            }
+            Some(false) => view.confirm_delete_variant = None,
+            None => {}
+        }
+    }
     ui.horizontal(|ui| {
         let l = ui.label("New variant key");
-        ui.add(egui::TextEdit::singleline(&mut view.new_variant).desired_width(120.0)).labelled_by(l.id);
-        let new = view.new_variant.trim().to_owned();
-        let ok = !new.is_empty() && !flag.variants.contains_key(&new);
-        if ui.add_enabled(ok, egui::Button::new("Add variant")).clicked() {
-            doc.edit("Add variant", |m| {
-                if let Some(f) = m.flags.get_mut(key).map(Arc::make_mut) {
-                    f.variants.insert(new.clone(), value_type.empty());
-                }
-            });
-            view.new_variant.clear();
+        let id = egui::Id::unique(("new-variant", key));
+        let spec = FieldSpec::new("", format!("new variant of `{key}`"), format!("{pointer}/variants"))
+            .hint("key, then Enter")
+            .min_width(120.0)
+            .labelled_by(l.id);
+        if let Some(text) = draft_field(ui, id, spec.clone()) {
+            let new = text.trim().to_owned();
+            if names.contains(&new) {
+                refuse(ui.ctx(), id, &spec, &text, format!("`{key}` already has a variant `{new}`"));
+            } else if !burgee_rules::validate::is_valid_key(&new) {
+                refuse(ui.ctx(), id, &spec, &text, "use 1 to 128 of A-Z a-z 0-9 _ - .");
+            } else {
+                doc.edit("Add variant", |m| {
+                    if let Some(f) = m.flags.get_mut(key).map(Arc::make_mut) {
+                        f.variants.insert(new.clone(), value_type.empty());
+                    }
+                });
+            }
         }
     });
     ui.horizontal(|ui| {
-        let variants: Vec<String> = flag.variants.keys().cloned().collect();
-        if let Some(off) = super::choice(ui, ("off-variant", key), "Off variant", &flag.off, &variants) {
+        if let Some(off) = super::choice(ui, ("off-variant", key), "Off variant", &flag.off, &names) {
             doc.edit("Change off variant", |m| {
                 if let Some(f) = m.flags.get_mut(key).map(Arc::make_mut) {
                     f.off = off;
@@ -310,9 +417,9 @@ fn variants_ui(ui: &mut egui::Ui, doc: &mut Document, view: &mut FlagView, file:
             });
         }
         ui.label(RichText::new("served wherever the flag is disabled").weak());
+        diagnostics_at(ui, doc, &format!("{pointer}/off"));
     });
     diagnostics_at(ui, doc, &format!("{pointer}/variants"));
-    diagnostics_at(ui, doc, &format!("{pointer}/off"));
 }
 
 /// The value input of one variant, by type; returns the new value.
@@ -326,13 +433,15 @@ fn value_ui(ui: &mut egui::Ui, key: &str, variant: &str, value: &Value) -> Optio
         }
         Value::String(s) => {
             let mut s = s.clone();
-            let r = ui.add(egui::TextEdit::singleline(&mut s).desired_width(200.0)).accessible_name(name);
+            let width = super::field::width_for(ui, &s, 200.0);
+            let r = ui.add(egui::TextEdit::singleline(&mut s).desired_width(width)).accessible_name(name);
             r.changed().then_some(Value::String(s))
         }
         Value::Number(n) => {
-            let id = egui::Id::unique(("variant-number", key, variant));
-            let new = committed_text_field(ui, id, &n.to_string(), "a number", 120.0, None)?;
-            serde_json::from_str::<Number>(new.trim()).ok().map(Value::Number)
+            let text = n.to_string();
+            let spec = FieldSpec::new(&text, name, flag_pointer(key)).hint("a number").min_width(100.0);
+            let parse = |t: &str| t.trim().parse::<Number>().map_err(|_| format!("`{t}` is not a number"));
+            live_field(ui, egui::Id::unique(("variant-number", key, variant)), spec, parse).map(Value::Number)
         }
         other => json_editor(ui, egui::Id::unique(("variant-json", key, variant)), &name, other),
     }
@@ -352,10 +461,10 @@ pub fn json_editor(ui: &mut egui::Ui, id: egui::Id, name: &str, value: &Value) -
         match &parsed {
             Ok(Value::Object(_)) => {}
             Ok(_) => {
-                ui.colored_label(ui.visuals().error_fg_color, "the value must be a JSON object");
+                ui.colored_label(ui.visuals().error_fg_color, "not applied: the value must be a JSON object");
             }
             Err(e) => {
-                ui.colored_label(ui.visuals().error_fg_color, format!("not valid JSON: {e}"));
+                ui.colored_label(ui.visuals().error_fg_color, format!("not applied: not valid JSON: {e}"));
             }
         }
         if r.changed()
@@ -383,5 +492,11 @@ mod tests {
         assert_eq!(ValueType::of(&Value::from("x")).empty(), Value::from(""));
         assert_eq!(ValueType::of(&serde_json::json!({"a": 1})), ValueType::Object);
         assert!(ValueType::Number.empty().is_number());
+    }
+
+    #[test]
+    fn a_rename_message_counts_references() {
+        assert_eq!(renamed_message("a", "b", 1), "Renamed `a` to `b` (1 reference updated).");
+        assert_eq!(renamed_message("a", "b", 0), "Renamed `a` to `b` (0 references updated).");
     }
 }

@@ -11,6 +11,9 @@ use super::flag::ValueType;
 use super::unique_key;
 use crate::document::Document;
 
+/// The id of the flag search field (Edit ▸ Find, Ctrl+F, focuses it).
+pub const SEARCH_ID: &str = "flag-search";
+
 /// What the flag list remembers between frames.
 #[derive(Debug, Clone)]
 pub struct FlagListView {
@@ -94,7 +97,10 @@ pub fn flag_list_ui(ui: &mut egui::Ui, doc: &mut Document, view: &mut FlagListVi
     ui.horizontal(|ui| {
         ui.label("Search");
         ui.add(
-            egui::TextEdit::singleline(&mut view.search).hint_text("key or description").desired_width(f32::INFINITY),
+            egui::TextEdit::singleline(&mut view.search)
+                .id(egui::Id::unique(SEARCH_ID))
+                .hint_text("key or description (Ctrl+F)")
+                .desired_width(f32::INFINITY),
         )
         .accessible_name("Search flags");
     });

@@ -8,14 +8,16 @@
 
 pub mod condition;
 pub mod diff;
+pub mod field;
 pub mod flag;
 pub mod flags;
 pub mod preview;
 pub mod rules;
+pub mod save;
 pub mod segments;
 pub mod stages;
 
-use eframe::egui::{self, RichText};
+use eframe::egui::{self, Color32, RichText};
 
 use crate::document::Document;
 
@@ -29,50 +31,59 @@ pub fn labelled_text(ui: &mut egui::Ui, label: &str, text: &mut String) -> egui:
     .inner
 }
 
-/// A labelled single-line field that edits a copy of `current` and reports
-/// the new text only when the person commits it (Enter or leaving the
-/// field) and it differs; while the field is not being edited it shows
-/// `current`. For keys and lists, where every keystroke would be a bad edit.
-pub fn committed_text(ui: &mut egui::Ui, id: egui::Id, label: &str, current: &str, hint: &str) -> Option<String> {
+/// The colour of a flag's variant number `index` (in the flag's order),
+/// the same in the chart, its legend, the rules and the diff. Okabe and
+/// Ito's palette, which people with colour-vision deficiencies tell apart.
+pub fn variant_color(index: usize) -> Color32 {
+    const PALETTE: [Color32; 8] = [
+        Color32::from_rgb(0x00, 0x72, 0xb2), // blue
+        Color32::from_rgb(0xe6, 0x9f, 0x00), // orange
+        Color32::from_rgb(0x00, 0x9e, 0x73), // green
+        Color32::from_rgb(0xcc, 0x79, 0xa7), // pink
+        Color32::from_rgb(0x56, 0xb4, 0xe9), // sky blue
+        Color32::from_rgb(0xd5, 0x5e, 0x00), // vermillion
+        Color32::from_rgb(0xf0, 0xe4, 0x42), // yellow
+        Color32::from_rgb(0x99, 0x99, 0x99), // grey
+    ];
+    PALETTE[index % PALETTE.len()]
+}
+
+/// The colour of variant `variant` among `variants` (grey when it is not one of them).
+pub fn color_of(variants: &[String], variant: &str) -> Color32 {
+    variants.iter().position(|v| v == variant).map_or(Color32::GRAY, variant_color)
+}
+
+/// A variant's name in its colour (a small swatch, then the name).
+pub fn variant_chip(ui: &mut egui::Ui, variants: &[String], variant: &str) -> egui::Response {
+    let color = color_of(variants, variant);
     ui.horizontal(|ui| {
-        let l = ui.label(label);
-        committed_text_field(ui, id, current, hint, 220.0, Some(l.id))
+        ui.spacing_mut().item_spacing.x = 4.0;
+        let (rect, _) = ui.allocate_exact_size(egui::vec2(10.0, 10.0), egui::Sense::hover());
+        ui.painter().rect_filled(rect, 2.0, color);
+        ui.label(RichText::new(variant).monospace())
     })
     .inner
 }
 
-/// [`committed_text`] without the label row: the caller names the field with
-/// `label_id`, or the hint names it.
-pub fn committed_text_field(
-    ui: &mut egui::Ui,
-    id: egui::Id,
-    current: &str,
-    hint: &str,
-    width: f32,
-    label_id: Option<egui::Id>,
-) -> Option<String> {
-    let mut buffer: String = ui.data_mut(|d| d.get_temp::<String>(id)).unwrap_or_else(|| current.to_owned());
-    let mut edit = egui::TextEdit::singleline(&mut buffer).id(id).desired_width(width);
-    if !hint.is_empty() {
-        edit = edit.hint_text(hint);
-    }
-    let mut response = ui.add(edit);
-    match label_id {
-        Some(label_id) => response = response.labelled_by(label_id),
-        None if !hint.is_empty() => response = response.accessible_name(hint),
-        None => {}
-    }
-    let committed = response.lost_focus() && buffer != current;
-    if response.has_focus() {
-        ui.data_mut(|d| d.insert_temp(id, buffer.clone()));
-    } else {
-        ui.data_mut(|d| d.remove::<String>(id));
-    }
-    committed.then_some(buffer)
+/// Where the person asked to go (a problem clicked in the list): the
+/// diagnostic with this pointer scrolls into view and is outlined when drawn.
+fn goto_id() -> egui::Id {
+    egui::Id::unique("burgee-goto-pointer")
+}
+
+/// Ask for the diagnostic at `pointer` to be shown (see [`inline_diagnostics`]).
+pub fn go_to(ctx: &egui::Context, pointer: &str) {
+    ctx.data_mut(|d| d.insert_temp(goto_id(), pointer.to_owned()));
+}
+
+/// The pointer waiting to be shown, if any.
+pub fn going_to(ctx: &egui::Context) -> Option<String> {
+    ctx.data(|d| d.get_temp::<String>(goto_id()))
 }
 
 /// The errors and warnings at `pointer` or inside it, in the error or
-/// warning colour, right where the field at fault is shown.
+/// warning colour, right where the field at fault is shown: on the same
+/// row when called inside a row, so nothing below moves.
 pub fn inline_diagnostics(ui: &mut egui::Ui, doc: &Document, pointer: &str) {
     inline_diagnostics_filtered(ui, doc, pointer, |_| true);
 }
@@ -83,10 +94,20 @@ pub fn diagnostics_at(ui: &mut egui::Ui, doc: &Document, pointer: &str) {
 }
 
 fn inline_diagnostics_filtered(ui: &mut egui::Ui, doc: &Document, pointer: &str, keep: impl Fn(&str) -> bool) {
+    let target = going_to(ui.ctx());
     for d in doc.diagnostics_under(pointer).filter(|d| keep(&d.pointer)) {
         let (color, word) =
             if d.is_error() { (ui.visuals().error_fg_color, "error") } else { (ui.visuals().warn_fg_color, "warning") };
-        ui.label(RichText::new(format!("{word}: {}", d.message)).color(color).small());
+        let text = RichText::new(format!("{word}: {}", d.message)).color(color);
+        let label = egui::Label::new(text).wrap();
+        if target.as_deref() == Some(d.pointer.as_str()) {
+            let r =
+                egui::Frame::new().stroke(egui::Stroke::new(2.0, color)).inner_margin(2.0).show(ui, |ui| ui.add(label));
+            r.response.scroll_to_me(Some(egui::Align::Center));
+            ui.ctx().data_mut(|data| data.remove::<String>(goto_id()));
+        } else {
+            ui.add(label);
+        }
     }
 }
 

@@ -50,7 +50,7 @@ pub struct PreviewPanel {
     worker: Option<PreviewWorker>,
     generation: u64,
     population_generation: u64,
-    requested: Option<(u64, String, String, u64)>,
+    requested: Option<(u64, u64, String, String, u64)>,
     result: Option<PreviewResult>,
     /// Per population generation: member counts by segment key.
     segment_counts: (u64, HashMap<String, CountedSegment>),
@@ -147,7 +147,7 @@ impl PreviewPanel {
         if let Some(r) = worker.poll() {
             self.result = Some(r);
         }
-        let key = (doc.revision(), flag.to_owned(), env.to_owned(), self.population_generation);
+        let key = (doc.revision(), doc.saved_revision(), flag.to_owned(), env.to_owned(), self.population_generation);
         if self.requested.as_ref() == Some(&key) {
             return;
         }
@@ -248,7 +248,6 @@ pub fn text_to_weighted(text: &str) -> Result<Vec<(serde_json::Value, f64)>, Str
 /// and, for weighted values, the values and weights (`US: 60, DE: 30`).
 pub fn attributes_ui(ui: &mut egui::Ui, panel: &mut PreviewPanel) {
     egui::CollapsingHeader::new("Attributes of generated users").id_salt("population-attributes").show(ui, |ui| {
-        let mut error = None;
         for (i, attr) in panel.spec.attributes.iter_mut().enumerate() {
             ui.horizontal_wrapped(|ui| {
                 ui.label(RichText::new(&attr.path).monospace());
@@ -262,15 +261,15 @@ pub fn attributes_ui(ui: &mut egui::Ui, panel: &mut PreviewPanel) {
                 match &mut attr.values {
                     ValueSpec::Weighted(values) => {
                         let id = egui::Id::unique(("population-weights", i));
-                        let name = format!("Values of {}", attr.path);
-                        if let Some(text) =
-                            super::committed_text_field(ui, id, &weighted_to_text(values), &name, 220.0, None)
-                        {
-                            match text_to_weighted(&text) {
-                                Ok(v) if !v.is_empty() => *values = v,
-                                Ok(_) => error = Some(format!("{}: give at least one value", attr.path)),
-                                Err(e) => error = Some(format!("{}: {e}", attr.path)),
-                            }
+                        let current = weighted_to_text(values);
+                        let spec = super::field::FieldSpec::new(&current, format!("Values of {}", attr.path), "")
+                            .min_width(220.0);
+                        let parse = |t: &str| match text_to_weighted(t) {
+                            Ok(v) if v.is_empty() => Err("give at least one value".to_owned()),
+                            other => other,
+                        };
+                        if let Some(v) = super::field::live_field(ui, id, spec, parse) {
+                            *values = v;
                         }
                     }
                     ValueSpec::DistinctIds { prefix, count } => {
@@ -293,9 +292,6 @@ pub fn attributes_ui(ui: &mut egui::Ui, panel: &mut PreviewPanel) {
                     }
                 }
             });
-        }
-        if let Some(e) = error {
-            panel.load_error = Some(e);
         }
         ui.label(RichText::new("Press Generate to draw new users from these.").weak());
     });

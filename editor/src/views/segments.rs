@@ -9,9 +9,10 @@ use burgee_rules::edit::{delete_segment, references_to_segment, rename_segment};
 use burgee_rules::model::{Condition, Segment};
 use eframe::egui::{self, RichText};
 
-use super::condition::{condition_ui, new_leaf};
+use super::condition::{ConditionAt, condition_ui, new_leaf};
+use super::field::{Applied, Apply, FieldSpec, commit_field, draft_field};
 use super::preview::PreviewPanel;
-use super::{committed_text, committed_text_field, inline_diagnostics, unique_key};
+use super::{diagnostics_at, inline_diagnostics, unique_key};
 use crate::document::Document;
 use crate::preview::chart::segment_label;
 
@@ -20,8 +21,9 @@ use crate::preview::chart::segment_label;
 pub struct SegmentsView {
     /// The selected segment.
     pub selected: Option<String>,
-    /// A refusal or result message.
-    pub message: Option<String>,
+    /// The last result message and the segment it is about: shown on that
+    /// segment's page only, cleared when the person moves on.
+    pub message: Option<(String, String)>,
     /// Waiting for confirmation to delete this segment.
     pub confirm_delete: Option<String>,
 }
@@ -65,8 +67,9 @@ pub fn segment_list_ui(ui: &mut egui::Ui, doc: &mut Document, view: &mut Segment
     }
 }
 
-/// A list of targeting keys with remove buttons and a field to add one.
-fn key_list_ui(ui: &mut egui::Ui, id: egui::Id, what: &str, keys: &[String]) -> Option<Vec<String>> {
+/// A list of targeting keys with remove buttons and a field to add one
+/// (type a key, press Enter).
+fn key_list_ui(ui: &mut egui::Ui, id: egui::Id, what: &str, pointer: &str, keys: &[String]) -> Option<Vec<String>> {
     let mut out = None;
     ui.horizontal_wrapped(|ui| {
         ui.label(RichText::new(format!("{what}:")).strong());
@@ -78,16 +81,30 @@ fn key_list_ui(ui: &mut egui::Ui, id: egui::Id, what: &str, keys: &[String]) -> 
                 out = Some(next);
             }
         }
-        if let Some(new) = committed_text_field(ui, id, "", &format!("Add key to {what}"), 170.0, None) {
-            let new = new.trim().to_owned();
-            if !new.is_empty() && !keys.contains(&new) {
-                let mut next = keys.to_vec();
-                next.push(new);
-                out = Some(next);
-            }
+        let spec = FieldSpec::new("", format!("Add key to {what}"), pointer).hint("targeting key, then Enter");
+        if let Some(new) = draft_field(ui, id, spec)
+            && !keys.contains(&new)
+        {
+            let mut next = keys.to_vec();
+            next.push(new);
+            out = Some(next);
         }
     });
     out
+}
+
+/// How a segment rename typed in its key field is applied (now, or by the
+/// app when the field lost focus without being drawn again).
+pub fn rename_segment_apply(from: &str) -> Apply {
+    let from = from.to_owned();
+    Arc::new(move |doc: &mut Document, text: &str| {
+        let to = text.trim().to_owned();
+        match doc.try_edit("Rename segment", |m| rename_segment(m, &from, &to)) {
+            Some(Ok(references)) => Ok(Applied::SegmentRenamed { from: from.clone(), to, references }),
+            Some(Err(e)) => Err(e.to_string()),
+            None => Err("the file is read-only".to_owned()),
+        }
+    })
 }
 
 /// The page of the selected segment.
@@ -104,16 +121,14 @@ pub fn segment_ui(ui: &mut egui::Ui, doc: &mut Document, view: &mut SegmentsView
     let pointer = format!("/segments/{}", super::escape(&key));
     ui.horizontal(|ui| {
         ui.heading(RichText::new(&key).monospace());
-        if let Some(new) = committed_text(ui, egui::Id::unique(("segment-key", &key)), "Segment key", &key, "") {
-            let new = new.trim().to_owned();
-            match doc.try_edit("Rename segment", |m| rename_segment(m, &key, &new)) {
-                Some(Ok(n)) => {
-                    view.message = Some(format!("Renamed `{key}` to `{new}` ({n} reference(s) updated)."));
-                    view.selected = Some(new);
-                }
-                Some(Err(e)) => view.message = Some(e.to_string()),
-                None => {}
-            }
+        let l = ui.label("Segment key");
+        let spec = FieldSpec::new(&key, format!("key of segment `{key}`"), &pointer).labelled_by(l.id);
+        let id = egui::Id::unique(("segment-key", &key));
+        if let Some(Applied::SegmentRenamed { from, to, references }) =
+            commit_field(ui, doc, id, spec, rename_segment_apply(&key))
+        {
+            view.message = Some((to.clone(), super::flag::renamed_message(&from, &to, references)));
+            view.selected = Some(to);
         }
         if ui.button("Delete segment").clicked() {
             view.confirm_delete = Some(key.clone());
@@ -121,26 +136,23 @@ pub fn segment_ui(ui: &mut egui::Ui, doc: &mut Document, view: &mut SegmentsView
     });
     if view.confirm_delete.as_deref() == Some(key.as_str()) {
         let refs = references_to_segment(&file, &key);
-        egui::Frame::group(ui.style()).show(ui, |ui| {
-            ui.label(format!("Delete segment `{key}`? {} place(s) refer to it and will become errors:", refs.len()));
-            for r in &refs {
-                ui.label(format!("• {}", r.description));
+        let question = format!("Delete segment `{key}`?");
+        match super::flag::confirm_delete_ui(ui, "delete-segment", &question, &refs, "Delete segment") {
+            Some(true) => {
+                let _ = doc.try_edit("Delete segment", |m| delete_segment(m, &key));
+                view.confirm_delete = None;
+                view.selected = None;
             }
-            ui.horizontal(|ui| {
-                if ui.button("Confirm delete").clicked() {
-                    let _ = doc.try_edit("Delete segment", |m| delete_segment(m, &key));
-                    view.confirm_delete = None;
-                    view.selected = None;
-                }
-                if ui.button("Cancel delete").clicked() {
-                    view.confirm_delete = None;
-                }
-            });
-        });
+            Some(false) => view.confirm_delete = None,
+            None => {}
+        }
     }
-    if let Some(m) = &view.message {
-        ui.label(RichText::new(m).color(ui.visuals().warn_fg_color));
+    if let Some((about, m)) = &view.message
+        && *about == key
+    {
+        ui.label(RichText::new(m).color(ui.visuals().weak_text_color()));
     }
+    diagnostics_at(ui, doc, &pointer);
     if let Some(n) = preview.segment_count(doc, &key) {
         ui.label(RichText::new(segment_label(&key, n, preview.population.len())).strong());
     }
@@ -157,21 +169,24 @@ pub fn segment_ui(ui: &mut egui::Ui, doc: &mut Document, view: &mut SegmentsView
         }
     });
     let included = segment.included.clone().unwrap_or_default();
-    if let Some(list) = key_list_ui(ui, egui::Id::unique(("seg-inc", &key)), "included", &included) {
+    let at = format!("{pointer}/included");
+    if let Some(list) = key_list_ui(ui, egui::Id::unique(("seg-inc", &key)), "included", &at, &included) {
         edit_segment(doc, "Edit included keys", &key, |s| s.included = (!list.is_empty()).then_some(list));
     }
+    inline_diagnostics(ui, doc, &at);
     let excluded = segment.excluded.clone().unwrap_or_default();
-    if let Some(list) = key_list_ui(ui, egui::Id::unique(("seg-exc", &key)), "excluded", &excluded) {
+    let at = format!("{pointer}/excluded");
+    if let Some(list) = key_list_ui(ui, egui::Id::unique(("seg-exc", &key)), "excluded", &at, &excluded) {
         edit_segment(doc, "Edit excluded keys", &key, |s| s.excluded = (!list.is_empty()).then_some(list));
     }
+    inline_diagnostics(ui, doc, &at);
     let segments: Vec<String> = file.segments.as_ref().map(|s| s.keys().cloned().collect()).unwrap_or_default();
     match &segment.matches {
         Some(cond) => {
-            if let Some(new) = condition_ui(ui, egui::Id::unique(("seg-match", &key)), cond, &segments) {
-                edit_segment(doc, "Edit segment condition", &key, |s| s.matches = Some(new));
-            }
+            let at = ConditionAt::segment(&key);
+            condition_ui(ui, doc, &at, cond, &segments);
             if ui.small_button("Remove segment condition").clicked() {
-                edit_segment(doc, "Remove segment condition", &key, |s| s.matches = None);
+                at.set_root(doc, "Remove segment condition", None);
             }
         }
         None => {
@@ -183,5 +198,4 @@ pub fn segment_ui(ui: &mut egui::Ui, doc: &mut Document, view: &mut SegmentsView
             }
         }
     }
-    inline_diagnostics(ui, doc, &pointer);
 }

@@ -5,16 +5,33 @@
 use burgee_rules::model::{FlagFile, Stage};
 use eframe::egui::{self, RichText};
 
-use super::{committed_text, inline_diagnostics, unique_key};
+use super::{inline_diagnostics, unique_key};
 use crate::document::Document;
 
-/// Apply `f` to the file's stages, writing the default stages into the file first when it has none.
-fn edit_stages(doc: &mut Document, label: &str, f: impl FnOnce(&mut Vec<Stage>)) {
-    doc.edit(label, |m: &mut FlagFile| {
+/// Apply `f` to the file's stages, writing the default stages into the file
+/// first when it has none; typing merges into one undo step.
+fn edit_stages(doc: &mut Document, label: &str, typing: bool, f: impl FnOnce(&mut Vec<Stage>)) {
+    let apply = |m: &mut FlagFile| {
         let mut stages = m.effective_stages();
         f(&mut stages);
         m.stages = Some(stages);
-    });
+    };
+    if typing {
+        doc.edit_merging(label, apply);
+    } else {
+        doc.edit(label, apply);
+    }
+}
+
+/// A labelled one-line text field applied as it is typed; returns the new text.
+fn text_row(ui: &mut egui::Ui, label: &str, hint: &str, current: &str) -> Option<String> {
+    let mut text = current.to_owned();
+    ui.horizontal(|ui| {
+        let l = ui.label(label);
+        let r = ui.add(egui::TextEdit::singleline(&mut text).hint_text(hint).desired_width(320.0)).labelled_by(l.id);
+        r.changed().then_some(text)
+    })
+    .inner
 }
 
 /// The stages page.
@@ -30,21 +47,18 @@ pub fn stages_ui(ui: &mut egui::Ui, doc: &mut Document) {
             ui.set_width(ui.available_width());
             let users = file.flags.values().filter(|f| f.stage.as_deref() == Some(stage.key.as_str())).count();
             ui.label(RichText::new(format!("{} ({users} flag(s))", stage.key)).monospace().strong());
-            let id = egui::Id::unique(("stage-name", i));
-            if let Some(name) = committed_text(ui, id, &format!("Name of {}", stage.key), &stage.name, "") {
-                edit_stages(doc, "Rename stage", |s| {
+            if let Some(name) = text_row(ui, &format!("Name of {}", stage.key), "", &stage.name) {
+                edit_stages(doc, "Rename stage", true, |s| {
                     if let Some(st) = s.get_mut(i) {
                         st.name = name;
                     }
                 });
             }
-            let id = egui::Id::unique(("stage-desc", i));
             let current = stage.description.clone().unwrap_or_default();
-            if let Some(d) = committed_text(ui, id, &format!("Description of {}", stage.key), &current, "what it means")
-            {
-                edit_stages(doc, "Edit stage description", |s| {
+            if let Some(d) = text_row(ui, &format!("Description of {}", stage.key), "what it means", &current) {
+                edit_stages(doc, "Edit stage description", true, |s| {
                     if let Some(st) = s.get_mut(i) {
-                        st.description = (!d.trim().is_empty()).then_some(d);
+                        st.description = (!d.is_empty()).then_some(d);
                     }
                 });
             }
@@ -57,7 +71,7 @@ pub fn stages_ui(ui: &mut egui::Ui, doc: &mut Document) {
     }
     if ui.button("Add stage").clicked() {
         let key = unique_key("new-stage", |k| stages.iter().any(|s| s.key == k));
-        edit_stages(doc, "Add stage", |s| {
+        edit_stages(doc, "Add stage", false, |s| {
             s.push(Stage { key: key.clone(), name: key, description: None, template: None });
         });
     }
