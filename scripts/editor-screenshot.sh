@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Take docs/editor.png: the editor on examples/flags.json under Xvfb, with
-# the `new-checkout` flag selected (by clicking, like a person) and its
-# production tab open. Needs no display; installs what it needs with apt.
+# Take the editor's pictures under Xvfb, clicking and typing like a person:
+#   docs/editor.png                    examples/flags.json, `new-checkout` in production
+#   docs/editor-changed-on-disk.png    an unsaved edit, then someone else saves the file: Save shows both
+#   docs/editor-save-review.png        after the merge: what saving changes, and who moves
+# Needs no display; installs what it needs with apt.
 #
-# Usage: scripts/editor-screenshot.sh [OUT.png]
+# Usage: scripts/editor-screenshot.sh [OUT.png]   (the other two go beside OUT)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -36,7 +38,8 @@ cat >"$work/shoot.sh" <<'INNER'
 #!/usr/bin/env bash
 set -euo pipefail
 bin="$1" file="$2" out="$3"
-"$bin" "$file" &
+# Its own home: the recent-files list of whoever runs this stays as it was.
+HOME="$(dirname "$file")" "$bin" "$file" &
 pid=$!
 # Wait for the window.
 for _ in $(seq 1 100); do
@@ -52,15 +55,38 @@ click() { # x y: press and release slowly (a fast click can be dropped)
     xdotool mouseup 1
     sleep 0.6
 }
-click "${FLAG_X:-60}" "${FLAG_Y:-210}"   # `new-checkout` in the flag list
-click "${ENV_X:-530}" "${ENV_Y:-273}"    # the production tab
-xdotool mousemove --sync 0 899           # no hover tooltip in the picture
-sleep 1.5
-import -window root "$out"
+key() { # keys go to the window only when it has the focus (Xvfb has no window manager)
+    xdotool windowfocus --sync "$(xdotool search --name "Burgee editor" | head -1)"
+    xdotool key "$@"
+    sleep 0.8
+}
+shoot() { # out.png
+    xdotool mousemove --sync 1399 899    # no hover tooltip in the picture
+    sleep 1.5
+    import -window root "$1"
+}
+click 60 213     # `new-checkout` in the flag list
+click 538 280    # the production tab
+shoot "$out"
+click 276 303    # "Enabled in production": an unsaved edit
+python3 - "$file" <<'EDIT'
+import json, sys
+path = sys.argv[1]
+data = json.load(open(path))
+data["flags"]["dark-mode"]["description"] = "Dark theme, now for everyone on the web app"
+data["flags"]["new-checkout"]["environments"]["staging"]["enabled"] = False
+open(path, "w").write(json.dumps(data, indent=2) + "\n")
+EDIT
+sleep 2          # the editor notices within a second
+key ctrl+s
+shoot "${out%.png}-changed-on-disk.png"
+key Return       # merge, then the review
+sleep 1.5        # the sample users who move are counted
+shoot "${out%.png}-save-review.png"
 kill "$pid"
 wait "$pid" 2>/dev/null || true
 INNER
 chmod +x "$work/shoot.sh"
 
 XDG_RUNTIME_DIR="$work" xvfb-run -a -s "-screen 0 1400x900x24" "$work/shoot.sh" "$bin" "$work/flags.json" "$out"
-echo "wrote $out"
+echo "wrote $out, ${out%.png}-changed-on-disk.png, ${out%.png}-save-review.png"

@@ -842,6 +842,12 @@ impl BurgeeApp {
                 if doc.is_dirty() {
                     ui.label(RichText::new("unsaved changes").color(ui.visuals().warn_fg_color));
                 }
+                // Why Save is off, in the same row (nothing below moves).
+                if (errors > 0 || !doc.unfinished_rules().is_empty())
+                    && let Some(blocker) = &blocker
+                {
+                    ui.colored_label(ui.visuals().error_fg_color, format!("Save is disabled: {blocker}."));
+                }
                 let where_ =
                     doc.path().map_or_else(|| "untitled (not saved yet)".to_owned(), |p| p.display().to_string());
                 self.pending_ui(ui);
@@ -849,12 +855,6 @@ impl BurgeeApp {
                 ui.label(RichText::new(where_).weak()).on_hover_text("The file open in the editor");
             }
         });
-        if let Some(blocker) = self
-            .save_blocker()
-            .filter(|_| self.doc.as_ref().is_some_and(|d| d.error_count() > 0 || !d.unfinished_rules().is_empty()))
-        {
-            ui.colored_label(ui.visuals().error_fg_color, format!("Save is disabled: {blocker}."));
-        }
     }
 
     /// Typed values not applied yet: a count, and a list to go to or discard them.

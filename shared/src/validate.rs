@@ -489,7 +489,13 @@ impl<'f> Validator<'f> {
     }
 
     fn attribute(&mut self, path: &str, at: &Pointer) {
-        if path.is_empty() || path.split('.').any(str::is_empty) {
+        if path.is_empty() {
+            self.error(
+                Code::InvalidAttribute,
+                at,
+                "no attribute yet: name one, like `country` or `company.plan`".into(),
+            );
+        } else if path.split('.').any(str::is_empty) {
             self.error(
                 Code::InvalidAttribute,
                 at,

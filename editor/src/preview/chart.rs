@@ -67,6 +67,19 @@ pub fn segment_label(segment: &str, users: usize, total: usize) -> String {
     format!("Segment {segment}: {} users ({})", thousands(users), percent(users, total))
 }
 
+/// A round step (1, 2 or 5 times a power of ten, at least 1) that cuts
+/// `range` into about `parts` pieces.
+pub fn nice_step(range: f64, parts: f64) -> f64 {
+    let raw = (range / parts).max(1.0);
+    let power = 10f64.powf(raw.log10().floor());
+    let off = |step: f64| (range / step - parts).abs();
+    [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .map(|m| (m * power).max(1.0))
+        .min_by(|a, b| off(*a).total_cmp(&off(*b)))
+        .unwrap_or(power)
+}
+
 /// A bar chart of users per variant (every variant, zeros included), with
 /// the variants' names under the bars and each count as a label below.
 pub fn distribution_chart(ui: &mut egui::Ui, dist: &Distribution) -> egui::Response {
@@ -76,7 +89,14 @@ pub fn distribution_chart(ui: &mut egui::Ui, dist: &Distribution) -> egui::Respo
         .variants
         .iter()
         .enumerate()
-        .map(|(i, (variant, users))| Bar::new(i as f64, *users as f64).name(variant).width(0.6))
+        .map(|(i, (variant, users))| {
+            let color = crate::views::variant_color(i);
+            Bar::new(i as f64, *users as f64)
+                .name(variant)
+                .width(0.6)
+                .fill(color.gamma_multiply(0.85))
+                .stroke(egui::Stroke::new(1.0, color))
+        })
         .collect();
     let chart = BarChart::new("Users", bars)
         .element_formatter(Box::new(move |bar, _| variant_label(&bar.name, bar.value as usize, total)));
@@ -95,6 +115,16 @@ pub fn distribution_chart(ui: &mut egui::Ui, dist: &Distribution) -> egui::Respo
             .include_x(-0.6)
             .include_x(names.len() as f64 - 0.4)
             .y_axis_label("users")
+            .y_axis_min_width(44.0)
+            .y_grid_spacer(egui_plot::uniform_grid_spacer(|input| {
+                // About four labelled lines: steps of 1, 2 or 5 times a power of ten.
+                let step = nice_step(input.bounds.1 - input.bounds.0, 4.0);
+                [step / 5.0, step / 2.0, step]
+            }))
+            .y_axis_formatter(|mark, _| {
+                let n = mark.value.round();
+                if n >= 0.0 && (mark.value - n).abs() < 1e-6 { thousands(n as usize) } else { String::new() }
+            })
             .x_axis_formatter(move |mark, _| {
                 let i = mark.value.round();
                 if (mark.value - i).abs() < 1e-6 && i >= 0.0 {
@@ -105,8 +135,12 @@ pub fn distribution_chart(ui: &mut egui::Ui, dist: &Distribution) -> egui::Respo
             })
             .show(ui, |plot| plot.bar_chart(chart));
         plot.response.widget_info(|| egui::WidgetInfo::labeled(Role::Figure, true, CHART_LABEL));
-        for (variant, users) in &dist.variants {
-            ui.label(variant_label(variant, *users, total));
+        for (i, (variant, users)) in dist.variants.iter().enumerate() {
+            ui.horizontal(|ui| {
+                let (rect, _) = ui.allocate_exact_size(egui::vec2(10.0, 10.0), egui::Sense::hover());
+                ui.painter().rect_filled(rect, 2.0, crate::views::variant_color(i));
+                ui.label(variant_label(variant, *users, total));
+            });
         }
         if dist.errors > 0 {
             ui.label(format!("Errors: {} users ({})", thousands(dist.errors), percent(dist.errors, total)));
@@ -121,14 +155,13 @@ pub fn rules_table(ui: &mut egui::Ui, dist: &Distribution) {
     egui::Grid::new("preview-rules-table").striped(true).num_columns(2).show(ui, |ui| {
         for step in &dist.deciders {
             ui.label(decider_label(&step.decider, step.users, dist.total));
-            let served: Vec<String> = dist
-                .variants
-                .iter()
-                .zip(&step.by_variant)
-                .filter(|(_, n)| **n > 0)
-                .map(|((v, _), n)| format!("{v} {}", thousands(*n)))
-                .collect();
-            ui.label(served.join(", "));
+            ui.horizontal(|ui| {
+                let served = dist.variants.iter().zip(&step.by_variant).enumerate().filter(|(_, (_, n))| **n > 0);
+                for (i, ((v, _), n)) in served {
+                    let text = egui::RichText::new(format!("{v} {}", thousands(*n)));
+                    ui.label(text.color(crate::views::variant_color(i)));
+                }
+            });
             ui.end_row();
         }
     });
@@ -165,6 +198,15 @@ mod tests {
     use crate::preview::impact::{Move, Outcome};
     use egui_kittest::Harness;
     use egui_kittest::kittest::Queryable as _;
+
+    #[test]
+    fn chart_steps_are_round() {
+        assert_eq!(nice_step(8700.0, 4.0), 2000.0);
+        assert_eq!(nice_step(11000.0, 4.0), 2000.0);
+        assert_eq!(nice_step(120.0, 4.0), 50.0);
+        assert_eq!(nice_step(3.0, 4.0), 1.0);
+        assert_eq!(nice_step(100_000.0, 4.0), 20_000.0);
+    }
 
     #[test]
     fn numbers_read_well() {

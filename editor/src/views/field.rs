@@ -181,12 +181,23 @@ pub struct FieldSpec<'a> {
     pub what: String,
     /// Where in the file it belongs.
     pub pointer: String,
+    /// The caller shows the "not applied" mark itself ([`mark`]), e.g. at
+    /// the end of a table row so nothing in the row moves.
+    pub mark_elsewhere: bool,
 }
 
 impl<'a> FieldSpec<'a> {
     /// A field showing `current`, described as `what`, at `pointer`.
     pub fn new(current: &'a str, what: impl Into<String>, pointer: impl Into<String>) -> Self {
-        FieldSpec { current, hint: "", min_width: 140.0, label: None, what: what.into(), pointer: pointer.into() }
+        FieldSpec {
+            current,
+            hint: "",
+            min_width: 140.0,
+            label: None,
+            what: what.into(),
+            pointer: pointer.into(),
+            mark_elsewhere: false,
+        }
     }
 
     /// With a hint shown while empty.
@@ -198,6 +209,12 @@ impl<'a> FieldSpec<'a> {
     /// At least this wide.
     pub fn min_width(mut self, width: f32) -> Self {
         self.min_width = width;
+        self
+    }
+
+    /// The "not applied" mark is drawn by the caller with [`mark`].
+    pub fn mark_elsewhere(mut self) -> Self {
+        self.mark_elsewhere = true;
         self
     }
 
@@ -225,7 +242,8 @@ fn text_edit(
     marked: bool,
 ) -> egui::Response {
     let width = width_for(ui, if shown.is_empty() { spec.hint } else { shown }, spec.min_width);
-    let mut edit = egui::TextEdit::singleline(shown).id(id).desired_width(width);
+    // Not clipped: the field is as wide as its text needs, wherever it sits.
+    let mut edit = egui::TextEdit::singleline(shown).id(id).desired_width(width).clip_text(false);
     if !spec.hint.is_empty() {
         edit = edit.hint_text(spec.hint);
     }
@@ -292,10 +310,20 @@ pub fn commit_field(
     }
     let entry = Pending::get(&ctx).entry(id).cloned();
     // While typing, no mark; once the field is left with text not applied, the reason.
-    if !response.has_focus() || entry.as_ref().is_some_and(|e| e.error.is_some()) {
+    if !spec.mark_elsewhere && (!response.has_focus() || entry.as_ref().is_some_and(|e| e.error.is_some())) {
         not_applied_mark(ui, entry.as_ref());
     }
     applied
+}
+
+/// The "not applied" mark of field `id`, for a field whose spec said
+/// [`FieldSpec::mark_elsewhere`].
+pub fn mark(ui: &mut egui::Ui, id: egui::Id) {
+    let focused = ui.ctx().memory(|m| m.has_focus(id));
+    let entry = Pending::get(ui.ctx()).entry(id).cloned();
+    if !focused || entry.as_ref().is_some_and(|e| e.error.is_some()) {
+        not_applied_mark(ui, entry.as_ref());
+    }
 }
 
 /// A field applied as it is typed: `parse` reads the text; while it fails,

@@ -144,11 +144,15 @@ pub fn flag_list_ui(ui: &mut egui::Ui, doc: &mut Document, view: &mut FlagListVi
     scroll.show_rows(ui, row_height, keys.len(), |ui, rows| {
         for key in &keys[rows] {
             let errors = doc.diagnostics_under(&super::flag_pointer(key)).filter(|d| d.is_error()).count();
-            let mut text = RichText::new(key).monospace();
-            if errors > 0 {
-                text = text.color(ui.visuals().error_fg_color);
-            }
-            let r = ui.selectable_label(selected.as_deref() == Some(key.as_str()), text);
+            // A flag with errors gets a red mark before its key (red text on the
+            // selection colour would be hard to read).
+            let mut job = egui::text::LayoutJob::default();
+            let font = egui::TextStyle::Monospace.resolve(ui.style());
+            let normal = ui.visuals().text_color();
+            let mark = if errors > 0 { ("● ", ui.visuals().error_fg_color) } else { ("  ", normal) };
+            job.append(mark.0, 0.0, egui::TextFormat::simple(font.clone(), mark.1));
+            job.append(key, 0.0, egui::TextFormat::simple(font, normal));
+            let r = ui.selectable_label(selected.as_deref() == Some(key.as_str()), job).accessible_name(key);
             let r = match file.flags.get(key).and_then(|f| f.description.as_deref()) {
                 Some(d) => r.on_hover_text(d),
                 None => r,

@@ -509,7 +509,10 @@ fn rules_ui(
             serve_ui(ui, doc, &at, &format!("Rule {}", rule.id), &rule.serve, flag);
             diagnostics_at(ui, doc, &rule_pointer);
             diagnostics_at(ui, doc, &format!("{rule_pointer}/serve"));
-            diagnostics_at(ui, doc, &format!("{rule_pointer}/serve/variant"));
+            if !unfinished {
+                // An unfinished rule says so above, in words.
+                diagnostics_at(ui, doc, &format!("{rule_pointer}/serve/variant"));
+            }
             diagnostics_at(ui, doc, &format!("{rule_pointer}/id"));
         });
         if let Some(dropped) = frame.response.dnd_release_payload::<DraggedRule>()
@@ -754,7 +757,7 @@ fn rollout_ui(
     let len = rollout.entries.len();
     ui.indent(id, |ui| {
         rollout_bar(ui, rollout, variants);
-        egui::Grid::new(id.with("grid")).num_columns(4).show(ui, |ui| {
+        egui::Grid::new(id.with("grid")).num_columns(5).show(ui, |ui| {
             for (i, entry) in rollout.entries.iter().enumerate() {
                 super::variant_chip(ui, variants, &entry.variant);
                 let balance = balance_for(marked_index, i, len);
@@ -763,8 +766,9 @@ fn rollout_ui(
                 ui.horizontal(|ui| {
                     let text = entry.weight.to_string();
                     let what = format!("{prefix} rollout {} weight", entry.variant);
-                    let spec =
-                        FieldSpec::new(&text, what, format!("{}/rollout/{i}/weight", at.pointer())).min_width(70.0);
+                    let spec = FieldSpec::new(&text, what, format!("{}/rollout/{i}/weight", at.pointer()))
+                        .min_width(70.0)
+                        .mark_elsewhere();
                     let (target, variant) = (at.clone(), entry.variant.clone());
                     let apply: super::field::Apply = Arc::new(move |doc: &mut Document, typed: &str| {
                         let w = parse_weight(typed)?;
@@ -778,8 +782,7 @@ fn rollout_ui(
                         });
                         outcome.map(|()| Applied::Done)
                     });
-                    let field_id = egui::Id::unique((at, "weight", i, &entry.variant));
-                    commit_field(ui, doc, field_id, spec, apply);
+                    commit_field(ui, doc, weight_field(at, i, &entry.variant), spec, apply);
                     ui.label("%").on_hover_text(format!("Typing a weight takes the difference from `{balance_name}`"));
                 });
                 // The slider: the same edit, dragged.
@@ -828,6 +831,7 @@ fn rollout_ui(
                         }
                     }
                 });
+                super::field::mark(ui, weight_field(at, i, &entry.variant));
                 ui.end_row();
             }
         });
@@ -888,6 +892,11 @@ fn rollout_ui(
         }
         inline_diagnostics(ui, doc, &format!("{}/rollout", at.pointer()));
     });
+}
+
+/// The id of the weight field of entry `i` (variant `variant`) of the rollout at `at`.
+fn weight_field(at: &ServeAt, i: usize, variant: &str) -> egui::Id {
+    egui::Id::unique((at, "weight", i, variant))
 }
 
 /// The rollout as one bar, each variant's share in its colour.
