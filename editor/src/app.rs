@@ -238,13 +238,12 @@ impl BurgeeApp {
     /// Restore what is remembered between runs (the recent files).
     pub fn restore(&mut self, storage: &dyn eframe::Storage) {
         if let Some(text) = storage.get_string(RECENT_KEY) {
-            let remembered: Vec<PathBuf> = text.lines().filter(|l| !l.is_empty()).map(PathBuf::from).collect();
-            for path in remembered.into_iter().rev() {
+            // What this run opened already (the command line) stays first.
+            for path in text.lines().filter(|l| !l.is_empty()).map(PathBuf::from) {
                 if !self.recent.contains(&path) {
-                    self.recent.insert(0, path);
+                    self.recent.push(path);
                 }
             }
-            // What was opened on the command line stays first.
             self.recent.truncate(RECENT_LIMIT);
         }
     }

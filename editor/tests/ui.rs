@@ -231,6 +231,12 @@ fn recent_files_are_remembered_between_runs() {
     let names: Vec<String> =
         next.recent.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
     assert_eq!(names, ["second.json", "flags.json"]);
+    // A run opened on a file lists it first, then the remembered ones.
+    let mut third = BurgeeApp::new(Some(path.clone()));
+    third.restore(&storage);
+    let names: Vec<String> =
+        third.recent.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
+    assert_eq!(names, ["flags.json", "second.json"]);
     let mut h = harness(next);
     h.get_by_label("File").click();
     h.run();

@@ -53,7 +53,9 @@ pub fn segment_list_ui(ui: &mut egui::Ui, doc: &mut Document, view: &mut Segment
                     view.selected = Some(key.clone());
                 }
                 if let Some(n) = preview.segment_count(doc, key) {
-                    ui.label(RichText::new(format!("{} users", crate::preview::chart::thousands(n))).weak());
+                    // Cut short rather than widen the panel (it keeps its width on every page).
+                    let count = RichText::new(format!("{} users", crate::preview::chart::thousands(n))).weak();
+                    ui.add(egui::Label::new(count).truncate());
                 }
             });
         }

@@ -28,7 +28,8 @@ fn text_row(ui: &mut egui::Ui, label: &str, hint: &str, current: &str) -> Option
     let mut text = current.to_owned();
     ui.horizontal(|ui| {
         let l = ui.label(label);
-        let r = ui.add(egui::TextEdit::singleline(&mut text).hint_text(hint).desired_width(320.0)).labelled_by(l.id);
+        let edit = egui::TextEdit::singleline(&mut text).hint_text(hint).desired_width(f32::INFINITY);
+        let r = ui.add(edit).labelled_by(l.id);
         r.changed().then_some(text)
     })
     .inner
