@@ -50,6 +50,19 @@ pub enum Applied {
     },
 }
 
+/// What [`Document::try_edit`] gave, as an [`Apply`] result: `done` of the
+/// edit's value, its error in words, or "read-only".
+pub fn applied<T, E: std::fmt::Display>(
+    result: Option<Result<T, E>>,
+    done: impl FnOnce(T) -> Applied,
+) -> Result<Applied, String> {
+    match result {
+        Some(Ok(value)) => Ok(done(value)),
+        Some(Err(e)) => Err(e.to_string()),
+        None => Err("the file is read-only".to_owned()),
+    }
+}
+
 /// Applies typed text to the document: `Ok` with what it did, or `Err` with
 /// why the text was refused (shown next to the field; nothing changed).
 pub type Apply = Arc<dyn Fn(&mut Document, &str) -> Result<Applied, String> + Send + Sync>;

@@ -14,7 +14,7 @@ use burgee_rules::model::FlagFile;
 use eframe::egui::{self, RichText};
 use serde_json::{Number, Value};
 
-use super::field::{Applied, FieldSpec, commit_field, draft_field, live_field, refuse};
+use super::field::{Applied, FieldSpec, applied, commit_field, draft_field, live_field, refuse};
 use super::rules::SampleFacts;
 use super::{diagnostics_at, flag_pointer, inline_diagnostics, unique_key};
 use crate::document::Document;
@@ -104,11 +104,8 @@ pub fn rename_flag_apply(from: &str) -> super::field::Apply {
     let from = from.to_owned();
     Arc::new(move |doc: &mut Document, text: &str| {
         let to = text.trim().to_owned();
-        match doc.try_edit("Rename flag", |m| rename_flag(m, &from, &to)) {
-            Some(Ok(references)) => Ok(Applied::FlagRenamed { from: from.clone(), to, references }),
-            Some(Err(e)) => Err(e.to_string()),
-            None => Err("the file is read-only".to_owned()),
-        }
+        let result = doc.try_edit("Rename flag", |m| rename_flag(m, &from, &to));
+        applied(result, |references| Applied::FlagRenamed { from: from.clone(), to, references })
     })
 }
 
@@ -341,11 +338,9 @@ fn variants_ui(ui: &mut egui::Ui, doc: &mut Document, view: &mut FlagView, file:
                 let (flag_key, old) = (key.to_owned(), variant.clone());
                 let apply: super::field::Apply = Arc::new(move |doc: &mut Document, text: &str| {
                     let new = text.trim().to_owned();
-                    match doc.try_edit("Rename variant", |m| rename_variant(m, &flag_key, &old, &new)) {
-                        Some(Ok(_)) => Ok(Applied::Done),
-                        Some(Err(e)) => Err(e.to_string()),
-                        None => Err("the file is read-only".to_owned()),
-                    }
+                    applied(doc.try_edit("Rename variant", |m| rename_variant(m, &flag_key, &old, &new)), |_| {
+                        Applied::Done
+                    })
                 });
                 if commit_field(ui, doc, egui::Id::unique(("variant-key", key, variant)), spec, apply).is_some() {
                     view.say(key, format!("Renamed variant `{variant}`; every rule, target and prerequisite follows."));

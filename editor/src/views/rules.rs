@@ -142,6 +142,17 @@ pub fn move_rule(env: &mut FlagEnvironment, index: usize, delta: isize) -> bool 
     true
 }
 
+/// Remove item `i` of an optional list, and the list itself once it is empty
+/// (the file then has no empty `rules` or `prerequisites`).
+fn remove_from<T>(list: &mut Option<Vec<T>>, i: usize) {
+    if let Some(items) = list.as_mut().filter(|items| i < items.len()) {
+        items.remove(i);
+        if items.is_empty() {
+            *list = None;
+        }
+    }
+}
+
 /// What is carried while a rule is dragged by its handle.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DraggedRule {
@@ -336,14 +347,7 @@ fn prerequisites_ui(
                 }
             }
             if ui.small_button("x").accessible_name(format!("Remove prerequisite {}", p.flag)).clicked() {
-                edit_env(doc, "Remove prerequisite", key, env_key, |e| {
-                    if let Some(ps) = e.prerequisites.as_mut() {
-                        ps.remove(i);
-                        if ps.is_empty() {
-                            e.prerequisites = None;
-                        }
-                    }
-                });
+                edit_env(doc, "Remove prerequisite", key, env_key, |e| remove_from(&mut e.prerequisites, i));
             }
             inline_diagnostics(ui, doc, &format!("{pointer}/prerequisites/{i}"));
         });
@@ -589,14 +593,7 @@ fn rule_header_ui(ui: &mut egui::Ui, doc: &mut Document, key: &str, env_key: &st
             });
         }
         if ui.small_button("Delete").accessible_name(format!("Delete rule {}", rule.id)).clicked() {
-            edit_env(doc, "Delete rule", key, env_key, |e| {
-                if let Some(rules) = e.rules.as_mut() {
-                    rules.remove(i);
-                    if rules.is_empty() {
-                        e.rules = None;
-                    }
-                }
-            });
+            edit_env(doc, "Delete rule", key, env_key, |e| remove_from(&mut e.rules, i));
         }
     });
 }

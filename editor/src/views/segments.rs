@@ -10,7 +10,7 @@ use burgee_rules::model::{Condition, Segment};
 use eframe::egui::{self, RichText};
 
 use super::condition::{ConditionAt, condition_ui, new_leaf};
-use super::field::{Applied, Apply, FieldSpec, commit_field, draft_field};
+use super::field::{Applied, Apply, FieldSpec, applied, commit_field, draft_field};
 use super::preview::PreviewPanel;
 use super::{diagnostics_at, inline_diagnostics, unique_key};
 use crate::document::Document;
@@ -101,11 +101,8 @@ pub fn rename_segment_apply(from: &str) -> Apply {
     let from = from.to_owned();
     Arc::new(move |doc: &mut Document, text: &str| {
         let to = text.trim().to_owned();
-        match doc.try_edit("Rename segment", |m| rename_segment(m, &from, &to)) {
-            Some(Ok(references)) => Ok(Applied::SegmentRenamed { from: from.clone(), to, references }),
-            Some(Err(e)) => Err(e.to_string()),
-            None => Err("the file is read-only".to_owned()),
-        }
+        let result = doc.try_edit("Rename segment", |m| rename_segment(m, &from, &to));
+        applied(result, |references| Applied::SegmentRenamed { from: from.clone(), to, references })
     })
 }
 
