@@ -40,6 +40,9 @@ for target in "${targets[@]}"; do
     [ "$target" = context_json ] && dirs+=("seeds/evaluate")
     # json.dict: JSON tokens and the file's field names, for every target.
     flags=(-max_total_time="$duration" -timeout=25 -rss_limit_mb=2048 -dict=json.dict -print_final_stats=1)
+    # One request, one evaluation: no single allocation of more than 16 MiB
+    # (the body limit is 1 MiB; the server bounds what a request may cost).
+    case "$target" in ofrep_handler | evaluate | context_json) flags+=(-malloc_limit_mb=16) ;; esac
     log="target/fuzz-$target.log"
     echo "fuzz: $target for ${duration}s"
     if cargo fuzz run "$target" "${dirs[@]}" -- "${flags[@]}" >"$log" 2>&1; then

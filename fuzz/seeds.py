@@ -43,4 +43,10 @@ for i, (h, text) in enumerate(sorted(contexts.items())[:24]):
     d = seeds / "ofrep_handler"
     d.mkdir(parents=True, exist_ok=True)
     (d / f"req-{h}").write_bytes(bytes([sel, 0]) + ('{"context": ' + text + "}").encode())
+# Shaped bodies (`#`, depth, width/64, pattern): at and past the depth and
+# value limits, arrays and objects mixed.
+for depth, width, pattern in [(62, 1, 0x00), (64, 2, 0xAA), (70, 1, 0xFF), (3, 156, 0x0F), (1, 157, 0x00), (40, 100, 0x55)]:
+    (seeds / "ofrep_handler" / f"shape-{depth}-{width}-{pattern:02x}").write_bytes(
+        bytes([0x00, 0, ord("#"), depth, width]) + bytes([pattern] * 10)
+    )
 print({t: len(list((seeds / t).iterdir())) for t in ("mutated_valid", "evaluate", "context_json", "ofrep_handler")})

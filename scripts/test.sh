@@ -10,12 +10,16 @@ cd "$(dirname "$0")/.."
 step() { printf '\n==> %s\n' "$*"; }
 
 # The client tests need Python 3 (with venv) and Node.js with npm; a machine
-# without them gets Debian's packages.
+# without them (or the tools below) gets Debian's packages.
 missing=()
 command -v python3 >/dev/null || missing+=(python3)
 python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
 command -v node >/dev/null || missing+=(nodejs)
 command -v npm >/dev/null || missing+=(npm)
+# The hostile-input tests: a FIFO, a network namespace with a veth pair, a probe from inside it.
+command -v mkfifo >/dev/null || missing+=(coreutils)
+command -v ip >/dev/null || missing+=(iproute2)
+command -v curl >/dev/null || missing+=(curl)
 if ((${#missing[@]})); then
   step "apt-get install ${missing[*]}"
   sudo_=""

@@ -197,23 +197,50 @@ fn json_that_is_not_an_object_is_400_invalid_context() {
 }
 
 #[test]
-fn a_context_nested_10000_deep_is_400_parse_error_not_a_crash() {
+fn a_context_nested_deeper_than_64_is_400_parse_error_saying_where() {
     let mut s = Sidecar::start(&[]);
     let n = Neighbour::start(&s);
-    let depth = 10_000;
-    let objects = format!(r#"{{"context": {}1{}}}"#, r#"{"a": "#.repeat(depth), "}".repeat(depth));
-    let arrays = format!(r#"{{"context": {{"a": {}1{}}}}}"#, "[".repeat(depth), "]".repeat(depth));
-    for (body, column) in [(&objects, 769), (&arrays, 144)] {
+    let nest = |depth: usize| {
+        let objects = format!(r#"{{"context": {}1{}}}"#, r#"{"a": "#.repeat(depth), "}".repeat(depth));
+        let arrays = format!(r#"{{"context": {{"a": {}1{}}}}}"#, "[".repeat(depth), "]".repeat(depth));
+        (objects, arrays)
+    };
+    // 64 levels in all (the body's own object included) are served.
+    let (objects, arrays) = nest(63);
+    assert_eq!(s.post(NORMAL_PATH, objects.as_bytes()).status, 200);
+    assert_eq!(s.post(NORMAL_PATH, nest(62).1.as_bytes()).status, 200);
+    assert_eq!(s.post(NORMAL_PATH, arrays.as_bytes()).status, 400);
+    // The 65th level is refused at its first byte, however deep the body goes.
+    let (objects, arrays) = nest(10_000);
+    for (body, at) in [(&objects, 12 + 63 * 6), (&arrays, 18 + 62)] {
         for path in [NORMAL_PATH, "/ofrep/v1/evaluate/flags"] {
             let r = s.post(path, body.as_bytes());
             let mut expected = json!({"errorCode": "PARSE_ERROR",
-                "errorDetails": format!("the body is not JSON: recursion limit exceeded at line 1 column {column}")});
+                "errorDetails": format!("the body nests arrays and objects deeper than 64 levels (at byte {at})")});
             if path == NORMAL_PATH {
                 expected["key"] = json!("rate");
             }
             r.expect(400, &expected);
         }
     }
+    n.finish();
+    s.assert_healthy();
+}
+
+#[test]
+fn a_context_of_more_than_10000_values_is_400_parse_error_saying_where() {
+    let mut s = Sidecar::start(&[]);
+    let n = Neighbour::start(&s);
+    // 9,998 values in the list, the list, the context and the body: 10,001.
+    let values = |n: usize| format!(r#"{{"context": {{"groups": [{}]}}}}"#, vec!["1"; n].join(","));
+    assert_eq!(s.post(NORMAL_PATH, values(9_997).as_bytes()).status, 200);
+    let body = values(9_998);
+    let at = body.len() - 5; // the last comma, before `1]}}`
+    s.post(NORMAL_PATH, body.as_bytes()).expect(
+        400,
+        &json!({"key": "rate", "errorCode": "PARSE_ERROR",
+                "errorDetails": format!("the body holds more than 10000 values (at byte {at})")}),
+    );
     n.finish();
     s.assert_healthy();
 }
@@ -301,7 +328,7 @@ fn a_wrong_or_missing_content_type_is_accepted() {
         r.expect(200, &normal_answer());
     }
     let request = format!(
-        "POST {NORMAL_PATH} HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{NORMAL_BODY}",
+        "POST {NORMAL_PATH} HTTP/1.1\r\nHost: localhost\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{NORMAL_BODY}",
         NORMAL_BODY.len()
     );
     let (head, body) = raw(&s.server.addr, request.as_bytes());
@@ -340,7 +367,7 @@ fn flag_keys_with_slash_percent_2f_and_dot_dot() {
     // `..` is not resolved; both are keys no file can have.
     let post = |path: &str| {
         format!(
-            "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{NORMAL_BODY}",
+            "POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{NORMAL_BODY}",
             NORMAL_BODY.len()
         )
     };
@@ -385,7 +412,8 @@ fn a_10000_character_flag_key_is_404_with_the_key_shortened() {
     let mut c = TcpStream::connect(&s.server.addr).unwrap();
     c.set_read_timeout(Some(WAIT)).unwrap();
     let long = "k".repeat(70_000);
-    c.write_all(format!("GET /v1/flags/{long} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes()).unwrap();
+    c.write_all(format!("GET /v1/flags/{long} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").as_bytes())
+        .unwrap();
     let mut answer = String::new();
     c.read_to_string(&mut answer).unwrap();
     assert!(answer.starts_with("HTTP/1.1 414 URI Too Long\r\n"), "{answer}");
@@ -491,7 +519,7 @@ fn headers_sent_slowly_within_the_default_timeout_are_served() {
     let mut c = TcpStream::connect(&s.server.addr).unwrap();
     c.set_read_timeout(Some(WAIT)).unwrap();
     let head = format!(
-        "POST {NORMAL_PATH} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        "POST {NORMAL_PATH} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         NORMAL_BODY.len()
     );
     // Two seconds for the head: well within the 10 s default.

@@ -292,4 +292,12 @@ fn the_kubernetes_example_ships_a_valid_flags_file_where_the_sidecar_reads_it() 
     assert!(deployment.contains("mountPath: /etc/burgee"));
     assert!(deployment.contains("name: burgee-flags"), "the deployment mounts the ConfigMap");
     assert!(configmap.contains("name: burgee-flags"));
+    // The kubelet probes the pod's IP from the node: the probes go to the
+    // health listener, never to a `host:` (which would be the node's own).
+    assert!(deployment.contains("--health-listen=0.0.0.0:8014"));
+    let probes: Vec<&str> = deployment.lines().filter(|l| l.contains("httpGet")).collect();
+    assert_eq!(probes.len(), 3, "{probes:?}");
+    for probe in probes {
+        assert!(probe.contains("port: health") && !probe.contains("host:"), "{probe}");
+    }
 }

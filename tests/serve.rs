@@ -811,16 +811,23 @@ fn cors_headers_only_for_configured_origins_and_preflight() {
     let r = plain.post_with("/ofrep/v1/evaluate/flags", &[("Origin", "https://app.example")], body);
     assert_eq!(r.header("access-control-allow-origin"), None);
 
-    // Browsers send no credentials on a preflight: it passes with --token.
+    // With --token, a preflight needs the token too (the contract: OPTIONS
+    // included), so nothing is learned from the server without it.
     let t = Sidecar::start(&file, &["--token", "s3cret", "--cors-origin", "https://app.example"]);
-    let r = Reply::from(
-        t.agent
+    let preflight = |auth: Option<&str>| {
+        let mut req = t
+            .agent
             .options(t.server.url("/ofrep/v1/evaluate/flags"))
             .header("Origin", "https://app.example")
             .header("Access-Control-Request-Method", "POST")
-            .header("Access-Control-Request-Headers", "authorization, content-type")
-            .call(),
-    );
+            .header("Access-Control-Request-Headers", "authorization, content-type");
+        if let Some(auth) = auth {
+            req = req.header("Authorization", auth);
+        }
+        Reply::from(req.call())
+    };
+    assert_eq!(preflight(None).status, 401);
+    let r = preflight(Some("Bearer s3cret"));
     assert!((200..300).contains(&r.status), "{}", r.status);
     assert_eq!(r.header("access-control-allow-origin"), Some("https://app.example"));
     assert!(r.header("access-control-allow-headers").unwrap().to_ascii_lowercase().contains("authorization"));

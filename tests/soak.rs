@@ -13,6 +13,10 @@
 //!    service, which the server must see as unchanged),
 //! 4. an invalid version (a schema error) written by rename.
 //!
+//! Meanwhile a hostile client keeps at it: bodies of 1 MiB shaped to cost
+//! memory (deeply nested, very wide), each of which must get its `400`,
+//! and event streams and bodies that are opened and never read or finished.
+//!
 //! Every version `N` has two flags `a` and `b` that both serve `"vN"` (the
 //! invalid ones too, so accepting one would show), plus a few ordinary
 //! flags. Clients alternate bulk and single OFREP evaluations.
@@ -465,6 +469,10 @@ fn several_hundred_clients_during_200_file_changes_see_only_whole_accepted_versi
         })
         .collect();
     let _stop_on_panic = StopOnDrop(shared.clone());
+    let hostile = {
+        let (shared, addr) = (shared.clone(), s.server.addr.clone());
+        std::thread::spawn(move || hostile_client(&shared, &addr))
+    };
 
     // The changes, spread over the load; each one is waited for (bounded), so
     // that every one is a real reload under load and the counts are exact.
@@ -552,6 +560,7 @@ fn several_hundred_clients_during_200_file_changes_see_only_whole_accepted_versi
     shared.stop.store(true, Ordering::Relaxed);
     let load_took = started.elapsed();
     let reports: Vec<Report> = clients.into_iter().map(|c| c.join().unwrap()).collect();
+    let (hostile_answered, hostile_wrong) = hostile.join().unwrap();
 
     // Over the bound: give jemalloc a bounded moment to return freed pages.
     let limit = rss_warm + rss_warm / 10;
@@ -601,6 +610,10 @@ fn several_hundred_clients_during_200_file_changes_see_only_whole_accepted_versi
     eprintln!("soak: a change showed over HTTP after {mean:.0?} on average, {slowest:.0?} at most (debounce 50 ms)");
     eprintln!("soak: the sidecar had {open_fds} open file descriptors at the end of the load (keep-alive connections)");
     eprintln!("soak: server debug log: {connection_errors} connections ended with an error");
+    eprintln!("soak: the hostile client got {hostile_answered} answers to shaped 1 MiB bodies");
+
+    assert!(hostile_wrong.is_empty(), "hostile bodies answered wrongly: {hostile_wrong:?}");
+    assert!(hostile_answered > 0, "the hostile client ran");
 
     assert!(failures == 0, "{failures} of {requests} answers failed, e.g.: {examples:#?}");
     assert!(requests >= CLIENTS * 10, "the load ran: {requests} requests");
@@ -612,4 +625,58 @@ fn several_hundred_clients_during_200_file_changes_see_only_whole_accepted_versi
         "resident memory {rss_end} KiB at the end is over 110% of {rss_warm} KiB after warm-up (peak {rss_peak} KiB)"
     );
     assert!(!s.server.log().contains("panicked"), "stderr:\n{}", s.server.log());
+}
+
+/// Until the load stops: 1 MiB bodies nested 8 deep or 500,000 wide (each
+/// must get `400`, or `503` when the server is busy with others), and every
+/// second, a few event streams and bodies opened and left unread or
+/// unfinished. The number of answers, and what was wrong.
+fn hostile_client(shared: &Shared, addr: &str) -> (usize, Vec<String>) {
+    use std::io::Read;
+    let nested = format!(
+        r#"{{"context": {{{}}}}}"#,
+        (0..38_000).map(|i| format!(r#""x{i}":[[[[[[[[1]]]]]]]]"#)).collect::<Vec<_>>().join(",")
+    );
+    let wide = format!(r#"{{"context": {{"x": [{}]}}}}"#, vec!["1"; 500_000].join(","));
+    let (mut answered, mut wrong, mut held) = (0, Vec::new(), Vec::new());
+    let mut last_batch = Instant::now() - Duration::from_secs(1);
+    while !shared.stop.load(Ordering::Relaxed) && Instant::now() < shared.until {
+        for body in [&nested, &wide] {
+            let Ok(mut c) = std::net::TcpStream::connect(addr) else { continue };
+            let _ = c.set_read_timeout(Some(WAIT));
+            let head = format!(
+                "POST /ofrep/v1/evaluate/flags/a HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = c.write_all(head.as_bytes()).and_then(|()| c.write_all(body.as_bytes()));
+            let mut out = String::new();
+            let _ = c.read_to_string(&mut out);
+            match out.get(9..12) {
+                Some("400" | "503") => answered += 1,
+                _ if wrong.len() < KEPT_FAILURES => wrong.push(out.chars().take(200).collect()),
+                _ => {}
+            }
+        }
+        if last_batch.elapsed() >= Duration::from_secs(1) {
+            last_batch = Instant::now();
+            if held.len() >= 100 {
+                held.drain(..50);
+            }
+            for _ in 0..5 {
+                if let Ok(mut c) = std::net::TcpStream::connect(addr) {
+                    let _ = c.write_all(format!("GET /v1/events HTTP/1.1\r\nHost: {addr}\r\n\r\n").as_bytes());
+                    held.push(c);
+                }
+                if let Ok(mut c) = std::net::TcpStream::connect(addr) {
+                    let head = format!(
+                        "POST /ofrep/v1/evaluate/flags HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 1000\r\n\r\n{{"
+                    );
+                    let _ = c.write_all(head.as_bytes());
+                    held.push(c);
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    (answered, wrong)
 }

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use burgee_sidecar::{cli, serve};
+use burgee_sidecar::{cli, log, serve};
 use clap::{Parser, Subcommand, ValueEnum};
 
 /// jemalloc hands the memory of a big file's parse back to the system after a
@@ -44,6 +44,21 @@ enum Command {
         /// Send CORS headers to this origin (repeat for several; `*` for any).
         #[arg(long = "cors-origin", value_name = "ORIGIN")]
         cors_origins: Vec<String>,
+        /// Without a token, also answer requests whose Host is NAME (repeat for several;
+        /// loopback names always work); others get 421, against DNS rebinding.
+        #[arg(long = "allowed-host", value_name = "NAME")]
+        allowed_hosts: Vec<String>,
+        /// Also serve /healthz, /readyz and /metrics (only those, no token) here, for
+        /// orchestrators that probe from outside the pod, e.g. 0.0.0.0:8014.
+        #[arg(long, value_name = "ADDR:PORT")]
+        health_listen: Option<SocketAddr>,
+        /// How many event streams may be open at once; past this, 503 with Retry-After.
+        #[arg(long, value_name = "N", default_value_t = serve::events::MAX_STREAMS as u32,
+              value_parser = clap::value_parser!(u32).range(1..))]
+        max_streams: u32,
+        /// A flags file bigger than this is rejected without being read, e.g. 64MiB.
+        #[arg(long, value_name = "SIZE", default_value = "256MiB", value_parser = parse_size)]
+        max_file_size: u64,
         /// Also re-read the file this often, e.g. `2s` (for filesystems without change events).
         #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
         poll_interval: Option<Duration>,
@@ -57,6 +72,13 @@ enum Command {
         /// How long a client may take to send its request headers (default 10 s; tests shorten it).
         #[arg(long, hide = true, value_name = "DURATION", value_parser = parse_duration)]
         header_read_timeout: Option<Duration>,
+        /// How long the body may take after the headers (default 10 s; tests shorten it).
+        #[arg(long, hide = true, value_name = "DURATION", value_parser = parse_duration)]
+        body_read_timeout: Option<Duration>,
+        /// How long a write to a client that does not read may stay pending before
+        /// its connection is closed (default 30 s; tests shorten it).
+        #[arg(long, hide = true, value_name = "DURATION", value_parser = parse_duration)]
+        write_timeout: Option<Duration>,
         /// `text` for people, `json` for log shippers.
         #[arg(long, value_enum, default_value_t = LogFormat::Text)]
         log_format: LogFormat,
@@ -143,17 +165,24 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(secs))
 }
 
-fn init_logging(format: LogFormat, level: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .or_else(|_| tracing_subscriber::EnvFilter::try_new(level))
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);
-    match format {
-        LogFormat::Text => builder.init(),
-        LogFormat::Json => builder.json().flatten_event(true).init(),
-    }
+/// A size such as `1048576`, `512KiB`, `64MiB`, `1GiB` (or `K`, `M`, `G`, `KB`, `MB`, `GB`: powers of 1024).
+fn parse_size(s: &str) -> Result<u64, String> {
+    let at = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (number, unit) = s.split_at(at);
+    let n: u64 = number.parse().map_err(|_| format!("`{s}` is not a size like 64MiB"))?;
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        _ => return Err(format!("`{s}`: use a number of bytes, or KiB, MiB or GiB")),
+    };
+    n.checked_mul(1 << shift).filter(|&b| b > 0).ok_or_else(|| format!("`{s}` is out of range"))
 }
+
+/// How long, at exit, the runtime waits for blocking work (a reload stuck
+/// on a slow filesystem) before the process ends anyway.
+const EXIT_WAIT: Duration = Duration::from_secs(1);
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -164,14 +193,21 @@ fn main() -> ExitCode {
             environment,
             token,
             cors_origins,
+            allowed_hosts,
+            health_listen,
+            max_streams,
+            max_file_size,
             poll_interval,
             wait_for_file,
             max_connections,
             header_read_timeout,
+            body_read_timeout,
+            write_timeout,
             log_format,
             log_level,
         } => {
-            init_logging(log_format, &log_level);
+            let format = if log_format == LogFormat::Json { log::Format::Json } else { log::Format::Text };
+            let _log = log::init(format, &log_level);
             // Hand freed memory back in the background (about 10 s after a
             // reload), not only when the next allocation happens to come.
             if let Err(e) = tikv_jemalloc_ctl::background_thread::write(true) {
@@ -186,23 +222,32 @@ fn main() -> ExitCode {
                 poll_interval,
                 wait_for_file,
                 header_read_timeout: header_read_timeout.unwrap_or(serve::HEADER_READ_TIMEOUT),
+                body_read_timeout: body_read_timeout.unwrap_or(serve::body::BODY_TIME),
+                write_timeout: write_timeout.unwrap_or(serve::WRITE_TIMEOUT),
                 max_connections: max_connections as usize,
+                allowed_hosts,
+                max_streams: max_streams as usize,
+                max_file_size,
+                health_listen,
             };
             let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().max_blocking_threads(4).build()
             {
                 Ok(r) => r,
                 Err(e) => {
-                    eprintln!("burgee-sidecar: cannot start: {e}");
+                    log::say(log::Stream::Stderr, &format!("burgee-sidecar: cannot start: {e}"));
                     return ExitCode::from(1);
                 }
             };
-            return match runtime.block_on(serve::run(config)) {
+            let served = runtime.block_on(serve::run(config));
+            // A reload blocked on a filesystem must not keep the process from ending.
+            runtime.shutdown_timeout(EXIT_WAIT);
+            return match served {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     if log_format == LogFormat::Json {
                         tracing::error!("{e:#}");
                     }
-                    eprintln!("burgee-sidecar: {e:#}");
+                    log::say(log::Stream::Stderr, &format!("burgee-sidecar: {e:#}"));
                     ExitCode::from(1)
                 }
             };

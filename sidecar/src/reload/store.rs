@@ -3,8 +3,9 @@
 //! reload attempt (so a rejected file shows on `/readyz`, `/v1/status`,
 //! `/metrics` and as an event, while the last good one keeps serving).
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::SystemTime;
 
 use arc_swap::ArcSwapOption;
@@ -36,9 +37,32 @@ pub enum Event {
     },
     /// A changed file was rejected; the old version keeps serving.
     ReloadFailed {
-        /// Every problem, as JSON diagnostics.
+        /// The first [`EVENT_ERRORS`] problems, as JSON diagnostics.
         errors: Value,
+        /// How many problems there are in all.
+        count: usize,
     },
+}
+
+/// At most this many of a rejected file's errors go into one event.
+pub const EVENT_ERRORS: usize = 100;
+
+/// How many events a subscriber may be behind before it is dropped
+/// (`/v1/events` then ends the stream of a client that does not read).
+pub const EVENT_BACKLOG: usize = 16;
+
+/// The default `--max-file-size`: a bigger flags file is rejected unread.
+pub const MAX_FILE_SIZE: u64 = 256 * 1024 * 1024;
+
+/// One event as sent to every subscriber: the event, and its wire form,
+/// made once by the first stream that sends it and shared by the others (so
+/// two thousand streams cost one copy of a big `reload_failed`).
+#[derive(Debug)]
+pub struct Published {
+    /// The event.
+    pub event: Event,
+    /// Its encoding, filled by the first sender.
+    pub encoded: OnceLock<bytes::Bytes>,
 }
 
 /// The last rejected file.
@@ -77,9 +101,10 @@ struct Attempts {
 pub struct Store {
     path: PathBuf,
     environment: Option<String>,
+    max_file_size: u64,
     current: ArcSwapOption<Snapshot>,
     attempts: Mutex<Attempts>,
-    events: broadcast::Sender<Event>,
+    events: broadcast::Sender<Arc<Published>>,
     metrics: Arc<Metrics>,
 }
 
@@ -97,8 +122,22 @@ impl Store {
     /// A store for the file at `path`. `environment`, when given, must exist
     /// in every accepted version.
     pub fn new(path: PathBuf, environment: Option<String>, metrics: Arc<Metrics>) -> Self {
-        let (events, _) = broadcast::channel(64);
-        Store { path, environment, current: ArcSwapOption::empty(), attempts: Mutex::default(), events, metrics }
+        let (events, _) = broadcast::channel(EVENT_BACKLOG);
+        Store {
+            path,
+            environment,
+            max_file_size: MAX_FILE_SIZE,
+            current: ArcSwapOption::empty(),
+            attempts: Mutex::default(),
+            events,
+            metrics,
+        }
+    }
+
+    /// Reject files bigger than `bytes` without reading them (default [`MAX_FILE_SIZE`]).
+    pub fn with_max_file_size(mut self, bytes: u64) -> Self {
+        self.max_file_size = bytes;
+        self
     }
 
     /// The path being served.
@@ -117,7 +156,7 @@ impl Store {
     }
 
     /// Subscribe to reload events.
-    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Published>> {
         self.events.subscribe()
     }
 
@@ -131,10 +170,9 @@ impl Store {
     /// valid, record and report every problem when not. Blocking (file I/O and
     /// compilation): run it off the request path.
     pub fn reload(&self) -> Outcome {
-        let bytes = match std::fs::read(&self.path) {
+        let bytes = match read_regular_file(&self.path, self.max_file_size) {
             Ok(b) => b,
-            Err(e) => {
-                let message = format!("cannot read the flags file: {e}");
+            Err(message) => {
                 return self.reject(
                     None,
                     json!([{"severity": "error", "code": "unreadable", "pointer": "", "message": message}]),
@@ -203,9 +241,52 @@ impl Store {
             a.accepted += 1;
         }
         self.metrics.reload_accepted();
-        let _ = self.events.send(Event::ConfigurationChange { version });
+        self.publish(Event::ConfigurationChange { version });
         Outcome::Accepted
     }
+
+    fn publish(&self, event: Event) {
+        let _ = self.events.send(Arc::new(Published { event, encoded: OnceLock::new() }));
+    }
+}
+
+/// The file's bytes, when it is a regular file of at most `max` bytes. It is
+/// opened without blocking (a FIFO put in its place would otherwise wait for
+/// a writer forever) and checked before it is read; a file that grows while
+/// it is read is cut off past `max`, never read whole.
+fn read_regular_file(path: &Path, max: u64) -> Result<Vec<u8>, String> {
+    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| format!("cannot read the flags file: {e}"))?;
+    let meta = file.metadata().map_err(|e| format!("cannot read the flags file: {e}"))?;
+    let kind = meta.file_type();
+    if !kind.is_file() {
+        let what = if kind.is_dir() {
+            "a directory"
+        } else if kind.is_fifo() {
+            "a FIFO"
+        } else if kind.is_socket() {
+            "a socket"
+        } else if kind.is_char_device() || kind.is_block_device() {
+            "a device"
+        } else {
+            "not a regular file"
+        };
+        return Err(format!("the flags file is {what}, not a regular file"));
+    }
+    let too_big = |n: u64| format!("the flags file is {n} bytes, over the limit of {max} (--max-file-size)");
+    if meta.len() > max {
+        return Err(too_big(meta.len()));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(max + 1).read_to_end(&mut bytes).map_err(|e| format!("cannot read the flags file: {e}"))?;
+    if bytes.len() as u64 > max {
+        return Err(too_big(bytes.len() as u64));
+    }
+    Ok(bytes)
 }
 
 /// Parse and validate here, compile on a thread of its own. The compiled file
@@ -254,7 +335,9 @@ impl Store {
         let serving = self.current().map(|s| s.version.clone());
         tracing::error!(errors = list.len(), serving = serving.as_deref().unwrap_or("nothing"), "flags file rejected");
         self.metrics.reload_rejected();
-        let _ = self.events.send(Event::ReloadFailed { errors });
+        let count = list.len();
+        let first: Vec<Value> = list.iter().take(EVENT_ERRORS).cloned().collect();
+        self.publish(Event::ReloadFailed { errors: Value::Array(first), count });
         Outcome::Rejected
     }
 }

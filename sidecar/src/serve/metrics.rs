@@ -1,6 +1,6 @@
 //! `/metrics`: Prometheus text with evaluations by flag and reason,
 //! reloads accepted and rejected, the time of the last accepted reload,
-//! and a request latency histogram by route.
+//! a request latency histogram by route, and log lines dropped.
 //!
 //! Counters for each flag are looked up once per reload, so counting an
 //! evaluation is one atomic add.
@@ -90,6 +90,7 @@ pub struct Metrics {
     reloads: Family<ReloadLabels, Counter>,
     last_reload: Gauge<f64, std::sync::atomic::AtomicU64>,
     latency: Family<RouteLabels, Histogram>,
+    log_lines_dropped: Counter,
 }
 
 impl Default for Metrics {
@@ -121,7 +122,13 @@ impl Metrics {
         for result in ["accepted", "rejected"] {
             let _ = reloads.get_or_create(&ReloadLabels { result });
         }
-        Metrics { registry, evaluations, unknown_flag, reloads, last_reload, latency }
+        let log_lines_dropped = Counter::default();
+        registry.register(
+            "log_lines_dropped",
+            "Log lines dropped because stderr was full or closed",
+            log_lines_dropped.clone(),
+        );
+        Metrics { registry, evaluations, unknown_flag, reloads, last_reload, latency, log_lines_dropped }
     }
 
     /// Counters for every flag of a newly accepted file, by flag index.
@@ -159,6 +166,7 @@ impl Metrics {
 
     /// The Prometheus text exposition.
     pub fn encode(&self) -> String {
+        self.log_lines_dropped.inner().fetch_max(crate::log::dropped_lines(), std::sync::atomic::Ordering::Relaxed);
         let mut out = String::new();
         if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
             out.clear();

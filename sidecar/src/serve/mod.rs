@@ -1,7 +1,10 @@
 //! `burgee-sidecar serve`: the HTTP server on hyper and tokio. It binds,
 //! loads the file, starts the watch, accepts connections until SIGTERM or
-//! SIGINT, then stops accepting and lets requests in flight finish.
+//! SIGINT, then stops accepting and lets requests in flight finish. SIGHUP
+//! re-reads the file. With `--health-listen`, a second listener serves only
+//! health, readiness and metrics.
 
+pub mod body;
 pub mod events;
 pub mod metrics;
 pub mod routes;
@@ -31,6 +34,19 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8016";
 /// that stays idle this long between requests.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long a write may stay pending (the client does not read) before the
+/// connection is closed, by default (`--write-timeout`, hidden, changes it).
+/// So a client that stops reading an event stream or a big answer gives its
+/// connection back.
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The kernel send buffer asked for each connection (Linux doubles it). The
+/// kernel would otherwise grow it to 4 MiB for a client that does not read;
+/// bounded, a stuck client soon stops taking bytes, its event stream falls
+/// behind and ends, and [`WRITE_TIMEOUT`] closes its connection. Loopback
+/// clients that read see no difference.
+const SEND_BUFFER: usize = 128 * 1024;
+
 /// How many connections are served at once, by default (`--max-connections`).
 pub const MAX_CONNECTIONS: usize = 4096;
 
@@ -56,8 +72,20 @@ pub struct ServeConfig {
     pub wait_for_file: bool,
     /// How long a client may take to send its request headers.
     pub header_read_timeout: Duration,
+    /// How long the body may take after the headers.
+    pub body_read_timeout: Duration,
+    /// How long a write may stay pending before the connection is closed.
+    pub write_timeout: Duration,
     /// How many connections are open at once; past this, new ones wait to be accepted.
     pub max_connections: usize,
+    /// Names besides loopback ones a request's `Host` may give (without a token).
+    pub allowed_hosts: Vec<String>,
+    /// How many event streams may be open at once.
+    pub max_streams: usize,
+    /// A flags file bigger than this is rejected unread.
+    pub max_file_size: u64,
+    /// Where to serve only `/healthz`, `/readyz` and `/metrics`, if anywhere.
+    pub health_listen: Option<SocketAddr>,
 }
 
 /// Run the server until a shutdown signal.
@@ -69,7 +97,10 @@ pub async fn run(config: ServeConfig) -> Result<()> {
         );
     }
     let metrics = Arc::new(Metrics::new());
-    let store = Arc::new(Store::new(config.file.clone(), config.environment.clone(), metrics.clone()));
+    let store = Arc::new(
+        Store::new(config.file.clone(), config.environment.clone(), metrics.clone())
+            .with_max_file_size(config.max_file_size),
+    );
     let first = {
         let store = store.clone();
         tokio::task::spawn_blocking(move || store.reload()).await?
@@ -84,28 +115,47 @@ pub async fn run(config: ServeConfig) -> Result<()> {
             for e in errors.as_array().into_iter().flatten() {
                 let pointer = e["pointer"].as_str().unwrap_or("");
                 let place = if pointer.is_empty() { String::new() } else { format!(" at {pointer}") };
-                eprintln!(
+                let line = format!(
                     "{shown}: error[{}]{place}: {}",
                     e["code"].as_str().unwrap_or(""),
                     e["message"].as_str().unwrap_or("")
                 );
+                crate::log::say(crate::log::Stream::Stderr, &line);
             }
             bail!("{shown} cannot be served (every problem is listed above); fix it, or start with --wait-for-file");
         }
     }
-    let _watch = watch::spawn(store.clone(), config.poll_interval)?;
+    let watch = watch::spawn(store.clone(), config.poll_interval)?;
+    tokio::spawn(reload_on_sighup(watch.trigger()));
 
     let listener =
         TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
     let local = listener.local_addr()?;
+    let health = match config.health_listen {
+        Some(addr) => {
+            Some(TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr} (--health-listen)"))?)
+        }
+        None => None,
+    };
     tracing::info!(address = %local, "listening");
     // Tests and scripts read the actual address (with --listen 127.0.0.1:0) from this line.
-    println!("burgee-sidecar listening on http://{local}");
+    crate::log::say(crate::log::Stream::Stdout, &format!("burgee-sidecar listening on http://{local}"));
 
     let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
-    let app =
-        Arc::new(App { store, token: config.token, cors_origins: config.cors_origins, metrics, shutdown: shutdown_rx });
+    let mut app = App::new(store, metrics, shutdown_rx.clone());
+    app.token = config.token;
+    app.cors_origins = config.cors_origins;
+    app.allowed_hosts = config.allowed_hosts;
+    app.streams = Arc::new(tokio::sync::Semaphore::new(config.max_streams.max(1)));
+    app.body_read_timeout = config.body_read_timeout;
+    let app = Arc::new(app);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    if let Some(health) = health {
+        let address = health.local_addr()?;
+        tracing::info!(address = %address, "health listener: /healthz, /readyz and /metrics only");
+        crate::log::say(crate::log::Stream::Stdout, &format!("burgee-sidecar health on http://{address}"));
+        tokio::spawn(serve_health(health, app.clone(), config.header_read_timeout, shutdown_rx));
+    }
     let mut signal = std::pin::pin!(shutdown_signal());
     // The connection limit: each connection holds a permit until it ends.
     // When none is left the server stops accepting (rather than accepting and
@@ -116,6 +166,7 @@ pub async fn run(config: ServeConfig) -> Result<()> {
     // by clients that send nothing.
     let connections = Arc::new(tokio::sync::Semaphore::new(config.max_connections.max(1)));
     let header_read_timeout = config.header_read_timeout;
+    let write_timeout = config.write_timeout;
     let mut warned_full: Option<std::time::Instant> = None;
     loop {
         let permit = match connections.clone().try_acquire_owned() {
@@ -150,15 +201,18 @@ pub async fn run(config: ServeConfig) -> Result<()> {
                     }
                 };
                 let _ = stream.set_nodelay(true);
+                let _ = socket2::SockRef::from(&stream).set_send_buffer_size(SEND_BUFFER);
                 let app = app.clone();
                 let service = service_fn(move |req| {
                     let app = app.clone();
                     async move { Ok::<_, Infallible>(routes::handle(app, req).await) }
                 });
+                let mut stream = tokio_io_timeout::TimeoutStream::new(stream);
+                stream.set_write_timeout(Some(write_timeout));
                 let conn = http1::Builder::new()
                     .timer(TokioTimer::new())
                     .header_read_timeout(header_read_timeout)
-                    .serve_connection(TokioIo::new(stream), service);
+                    .serve_connection(TokioIo::new(Box::pin(stream)), service);
                 let conn = graceful.watch(conn);
                 tokio::spawn(async move {
                     if let Err(e) = conn.await {
@@ -178,6 +232,67 @@ pub async fn run(config: ServeConfig) -> Result<()> {
         () = tokio::time::sleep(SHUTDOWN_GRACE) => tracing::warn!("stopped with requests still in flight after {SHUTDOWN_GRACE:?}"),
     }
     Ok(())
+}
+
+/// Re-read the file on every SIGHUP, as a change would.
+async fn reload_on_sighup(trigger: watch::Trigger) {
+    let Ok(mut hangups) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
+        tracing::warn!("cannot handle SIGHUP; it will not reload the file");
+        return;
+    };
+    while hangups.recv().await.is_some() {
+        tracing::info!("SIGHUP: re-reading the flags file");
+        trigger.reload();
+    }
+}
+
+/// How many health connections are served at once.
+const HEALTH_CONNECTIONS: usize = 64;
+
+/// The health listener: `/healthz`, `/readyz` and `/metrics`, a few
+/// connections at a time, until shutdown.
+async fn serve_health(
+    listener: TcpListener,
+    app: Arc<App>,
+    header_read_timeout: Duration,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+) {
+    let connections = Arc::new(tokio::sync::Semaphore::new(HEALTH_CONNECTIONS));
+    let mut shutdown = shutdown;
+    let mut stopped = std::pin::pin!(async move {
+        let _ = shutdown.wait_for(|stop| *stop).await;
+    });
+    loop {
+        let permit = tokio::select! {
+            permit = connections.clone().acquire_owned() => match permit { Ok(p) => p, Err(_) => return },
+            () = &mut stopped => return,
+        };
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    tracing::warn!(error = %e, "health listener: accept failed");
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    continue;
+                }
+            },
+            () = &mut stopped => return,
+        };
+        let app = app.clone();
+        let service = service_fn(move |req| {
+            let app = app.clone();
+            async move { Ok::<_, Infallible>(routes::handle_health(app, req).await) }
+        });
+        let conn = http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(header_read_timeout)
+            .keep_alive(false)
+            .serve_connection(TokioIo::new(stream), service);
+        tokio::spawn(async move {
+            let _ = tokio::time::timeout(header_read_timeout + body::BODY_TIME, conn).await;
+            drop(permit);
+        });
+    }
 }
 
 async fn shutdown_signal() {

@@ -1,6 +1,8 @@
 //! The HTTP interface, as a function from request to response that tests call
 //! without a socket: OFREP (single and bulk), the plain GET endpoints,
-//! events, health, status and metrics; authorization, CORS and the body limit.
+//! events, health, status and metrics; the `Host` check against DNS
+//! rebinding, authorization and CORS. Bodies are read by [`super::body`].
+//! [`handle_health`] is the health listener's smaller interface.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -15,6 +17,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Body;
 use serde_json::{Map, Value, json};
 
+use super::body::{self, BodyError, Budget, Reservation};
 use super::events;
 use super::metrics::Route;
 use crate::ofrep;
@@ -23,8 +26,7 @@ use crate::reload::store::{Snapshot, Store};
 /// The response body type: a whole body, or a stream for events.
 pub type ResponseBody = UnsyncBoxBody<Bytes, Infallible>;
 
-/// Request bodies larger than this get 413.
-pub const BODY_LIMIT: usize = 1024 * 1024;
+pub use super::body::BODY_LIMIT;
 
 /// At most this many characters of a flag key, environment name or path are
 /// echoed in an error body (a valid flag key has at most 128), so a request
@@ -43,6 +45,37 @@ pub struct App {
     pub metrics: Arc<super::metrics::Metrics>,
     /// Ends event streams on shutdown.
     pub shutdown: tokio::sync::watch::Receiver<bool>,
+    /// Names besides loopback ones that a request's `Host` may give
+    /// (checked only when there is no token).
+    pub allowed_hosts: Vec<String>,
+    /// The memory request bodies in flight may cost together.
+    pub budget: Budget,
+    /// Slots for open event streams (`--max-streams`).
+    pub streams: Arc<tokio::sync::Semaphore>,
+    /// How long a body may take once the headers are in.
+    pub body_read_timeout: std::time::Duration,
+}
+
+impl App {
+    /// An app with no token, no CORS origin, no extra host, the default
+    /// body budget and [`events::MAX_STREAMS`] stream slots.
+    pub fn new(
+        store: Arc<Store>,
+        metrics: Arc<super::metrics::Metrics>,
+        shutdown: tokio::sync::watch::Receiver<bool>,
+    ) -> Self {
+        App {
+            store,
+            token: None,
+            cors_origins: Vec::new(),
+            metrics,
+            shutdown,
+            allowed_hosts: Vec::new(),
+            budget: Budget::default(),
+            streams: Arc::new(tokio::sync::Semaphore::new(events::MAX_STREAMS)),
+            body_read_timeout: body::BODY_TIME,
+        }
+    }
 }
 
 /// Handle one request.
@@ -57,8 +90,47 @@ where
     if let Some(origin) = origin {
         cors(&app, &origin, response.headers_mut());
     }
+    nosniff(&mut response);
     app.metrics.observe(route, started.elapsed());
     response
+}
+
+/// Every answer says its `Content-Type` is meant (`X-Content-Type-Options: nosniff`).
+fn nosniff(response: &mut Response<ResponseBody>) {
+    response.headers_mut().insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+}
+
+/// Handle one request on the health listener (`--health-listen`): only
+/// `/healthz`, `/readyz` and `/metrics`, with no token and no `Host` check,
+/// for orchestrators probing from outside the pod's loopback.
+pub async fn handle_health<B>(app: Arc<App>, req: Request<B>) -> Response<ResponseBody> {
+    let started = Instant::now();
+    let method = req.method();
+    let mut response = match req.uri().path() {
+        "/healthz" => only_get(method).unwrap_or_else(healthz),
+        "/readyz" => only_get(method).unwrap_or_else(|| readyz(&app)),
+        "/metrics" => only_get(method).unwrap_or_else(|| metrics(&app)),
+        path => json_response(
+            StatusCode::NOT_FOUND,
+            &json!({"errorCode": "GENERAL", "errorDetails": format!("the health listener serves only /healthz, /readyz and /metrics, not {}", echo(path))}),
+        ),
+    };
+    nosniff(&mut response);
+    app.metrics.observe(Route::operations, started.elapsed());
+    response
+}
+
+fn healthz() -> Response<ResponseBody> {
+    json_response(StatusCode::OK, &json!({"status": "ok"}))
+}
+
+fn metrics(app: &App) -> Response<ResponseBody> {
+    let mut r = Response::new(full(app.metrics.encode()));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
+    );
+    r
 }
 
 async fn route<B>(app: &App, req: Request<B>) -> (Route, Response<ResponseBody>)
@@ -69,17 +141,17 @@ where
     let path = req.uri().path().to_owned();
     let method = req.method().clone();
 
-    if method == Method::OPTIONS {
-        return (Route::other, preflight(app, req.headers()));
+    if let Some(refused) = check_host(app, req.headers()) {
+        return (Route::other, refused);
     }
-    if path == "/healthz" {
-        return (
-            Route::operations,
-            only_get(&method).unwrap_or_else(|| json_response(StatusCode::OK, &json!({"status": "ok"}))),
-        );
+    if path == "/healthz" && method != Method::OPTIONS {
+        return (Route::operations, only_get(&method).unwrap_or_else(healthz));
     }
     if let Some(denied) = authorize(app, req.headers()) {
         return (Route::other, denied);
+    }
+    if method == Method::OPTIONS {
+        return (Route::other, preflight(app, req.headers()));
     }
 
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
@@ -101,17 +173,7 @@ where
         ["v1", "events"] => (Route::events, only_get(&method).unwrap_or_else(|| events::stream(app))),
         ["readyz"] => (Route::operations, only_get(&method).unwrap_or_else(|| readyz(app))),
         ["v1", "status"] => (Route::operations, only_get(&method).unwrap_or_else(|| status(app))),
-        ["metrics"] => (
-            Route::operations,
-            only_get(&method).unwrap_or_else(|| {
-                let mut r = Response::new(full(app.metrics.encode()));
-                r.headers_mut().insert(
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
-                );
-                r
-            }),
-        ),
+        ["metrics"] => (Route::operations, only_get(&method).unwrap_or_else(|| metrics(app))),
         _ => (
             Route::other,
             json_response(
@@ -135,14 +197,53 @@ fn not_allowed(allow: &'static str) -> Response<ResponseBody> {
     r
 }
 
-/// `None` when the request may go on; a 401 otherwise.
+/// `None` when the request's `Host` may be served: a `400` without one; a
+/// `421` when there is no token and it names neither a loopback name
+/// (`localhost`, `*.localhost`, `127.0.0.1`, `[::1]`) nor an
+/// `--allowed-host`, whatever the port. So a web page whose DNS name was
+/// rebound to 127.0.0.1 cannot read what the sidecar serves.
+fn check_host(app: &App, headers: &HeaderMap) -> Option<Response<ResponseBody>> {
+    let Some(host) = headers.get(header::HOST) else {
+        return Some(json_response(
+            StatusCode::BAD_REQUEST,
+            &json!({"errorCode": "GENERAL", "errorDetails": "the request has no Host header"}),
+        ));
+    };
+    if app.token.is_some() {
+        return None;
+    }
+    let host = host.to_str().unwrap_or("");
+    let name = host_name(host).to_ascii_lowercase();
+    let name = name.strip_suffix('.').unwrap_or(&name);
+    let loopback = name == "localhost" || name.ends_with(".localhost") || name == "127.0.0.1" || name == "[::1]";
+    if loopback || app.allowed_hosts.iter().any(|a| a.eq_ignore_ascii_case(name)) {
+        return None;
+    }
+    let details = format!(
+        "Host `{}` is not a loopback name or an --allowed-host; the sidecar answers only requests meant for it",
+        echo(host)
+    );
+    Some(json_response(StatusCode::MISDIRECTED_REQUEST, &json!({"errorCode": "GENERAL", "errorDetails": details})))
+}
+
+/// The name in a `Host` value, without its port (`[::1]:8016` → `[::1]`).
+fn host_name(host: &str) -> &str {
+    if host.starts_with('[') {
+        return host.find(']').map_or(host, |end| &host[..=end]);
+    }
+    host.rsplit_once(':').map_or(host, |(name, _)| name)
+}
+
+/// `None` when the request may go on; a 401 otherwise. The scheme is
+/// matched without regard to case (`bearer` works too).
 fn authorize(app: &App, headers: &HeaderMap) -> Option<Response<ResponseBody>> {
     let token = app.token.as_deref()?;
     let given = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
+        .and_then(|v| v.trim_start().split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, t)| t.trim());
     if given.is_some_and(|g| constant_time_eq(g.as_bytes(), token.as_bytes())) {
         return None;
     }
@@ -229,53 +330,15 @@ fn echo(s: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// How much of a body over [`BODY_LIMIT`] is read and thrown away, and for how
-/// long, so that a client still sending it gets its 413 rather than a reset
-/// connection. Nothing past the limit is kept.
-const DRAIN_LIMIT: usize = 16 * BODY_LIMIT;
-const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(5);
-
-/// The whole body, or `None` when it is over [`BODY_LIMIT`] (after draining
-/// what the client sends, within [`DRAIN_LIMIT`] and [`DRAIN_TIME`]).
-async fn read_body<B>(body: B) -> Result<Option<Bytes>, B::Error>
-where
-    B: Body<Data = Bytes> + Send,
-{
-    let mut body = std::pin::pin!(body);
-    let mut kept = Vec::new();
-    let mut seen = 0usize;
-    let mut draining_since = None;
-    loop {
-        let frame = match draining_since {
-            None => body.frame().await,
-            Some(since) => {
-                let left = DRAIN_TIME.saturating_sub(Instant::now().duration_since(since));
-                match tokio::time::timeout(left, body.frame()).await {
-                    Ok(frame) => frame,
-                    Err(_) => return Ok(None),
-                }
-            }
-        };
-        let Some(frame) = frame.transpose()? else { break };
-        let Ok(data) = frame.into_data() else { continue };
-        seen = seen.saturating_add(data.len());
-        if seen > BODY_LIMIT {
-            kept = Vec::new();
-            draining_since.get_or_insert_with(Instant::now);
-            if seen > DRAIN_LIMIT {
-                return Ok(None);
-            }
-        } else {
-            kept.extend_from_slice(&data);
-        }
-    }
-    Ok(draining_since.is_none().then(|| Bytes::from(kept)))
-}
-
-/// Read an OFREP request body into a context. A missing or empty body is an
-/// empty context.
+/// Read an OFREP request body into a context, with the hash of the context's
+/// JSON (for the bulk ETag) and the body's memory reservation (keep it until
+/// the answer is built). A missing or empty body is an empty context.
 #[allow(clippy::result_large_err)]
-async fn read_context<B>(req: Request<B>, key: &str) -> Result<(Context, Value), Response<ResponseBody>>
+async fn read_context<B>(
+    app: &App,
+    req: Request<B>,
+    key: &str,
+) -> Result<(Context, u64, Option<Reservation>), Response<ResponseBody>>
 where
     B: Body<Data = Bytes> + Send,
     B::Error: std::error::Error + Send + Sync + 'static,
@@ -284,32 +347,32 @@ where
     // `application/json`, but some send it with a charset or not at all, and
     // curl sends a form type by default; the body is parsed as JSON whatever
     // the header says, and one that is not JSON gets PARSE_ERROR.
-    let declared =
-        req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
-    let waits_for_go_ahead =
-        req.headers().get(header::EXPECT).is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
-    // A client that waits for `100 Continue` has sent nothing yet: answer now.
-    if declared.is_some_and(|n| n > DRAIN_LIMIT as u64 || (waits_for_go_ahead && n > BODY_LIMIT as u64)) {
-        return Err(too_large(key));
-    }
-    let bytes = match read_body(req.into_body()).await {
-        Ok(Some(bytes)) => bytes,
-        Ok(None) => return Err(too_large(key)),
-        Err(e) => return Err(bad_request(key, "PARSE_ERROR", &format!("cannot read the request body: {e}"))),
+    let declared = body::Declared {
+        length: req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok()),
+        waits_for_continue: req
+            .headers()
+            .get(header::EXPECT)
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue")),
     };
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Ok((Context::new(), json!({})));
-    }
-    let body: Value = match serde_json::from_slice(&bytes) {
-        Ok(v) => v,
-        Err(e) => return Err(bad_request(key, "PARSE_ERROR", &format!("the body is not JSON: {e}"))),
+    // The headers are in (hyper's header timeout saw to that): the body has
+    // BODY_TIME more.
+    let deadline = tokio::time::Instant::now() + app.body_read_timeout;
+    let parsed = match body::read_json(req.into_body(), declared, &app.budget, deadline).await {
+        Ok(parsed) => parsed,
+        Err(e) => return Err(body_error(key, &e)),
     };
-    let context_json = match body {
-        Value::Object(mut o) => match o.remove("context") {
-            None | Some(Value::Null) => json!({}),
+    let reservation = parsed.reservation;
+    let context_json = match parsed.value {
+        None => Value::Object(Map::new()),
+        Some(Value::Object(mut o)) => match o.remove("context") {
+            None | Some(Value::Null) => Value::Object(Map::new()),
             Some(c) => c,
         },
-        other => {
+        Some(other) => {
             let details = format!(
                 "the body must be a JSON object like {{\"context\": {{...}}}}, found {}",
                 burgee_rules::parse::kind_of(&other)
@@ -317,8 +380,9 @@ where
             return Err(bad_request(key, "INVALID_CONTEXT", &details));
         }
     };
-    match Context::from_json(context_json.clone()) {
-        Ok(c) => Ok((c, context_json)),
+    let hash = context_hash(&context_json);
+    match Context::from_json(context_json) {
+        Ok(c) => Ok((c, hash, reservation)),
         Err(e) => Err(bad_request(key, "INVALID_CONTEXT", &e.to_string())),
     }
 }
@@ -332,7 +396,7 @@ where
         Ok(x) => x,
         Err(r) => return r,
     };
-    let (context, _) = match read_context(req, key).await {
+    let (context, _, _reservation) = match read_context(app, req, key).await {
         Ok(c) => c,
         Err(r) => return r,
     };
@@ -382,11 +446,11 @@ where
         Err(r) => return r,
     };
     let if_none_match = req.headers().get(header::IF_NONE_MATCH).cloned();
-    let (context, context_json) = match read_context(req, "").await {
+    let (context, context_hash, _reservation) = match read_context(app, req, "").await {
         Ok(c) => c,
         Err(r) => return r,
     };
-    let etag = etag(&snapshot.version, snapshot.compiled.environment_key(env), &context_json);
+    let etag = etag(&snapshot.version, snapshot.compiled.environment_key(env), context_hash);
     if let Some(tags) = if_none_match.as_ref().and_then(|v| v.to_str().ok())
         && tags.split(',').map(str::trim).any(|t| t == etag || t == "*" || t.strip_prefix("W/") == Some(&etag))
     {
@@ -414,14 +478,32 @@ fn all_flags_json(app: &App, snapshot: &Snapshot, env: EnvId, context: &Context)
 }
 
 /// The bulk ETag: the file version, the environment and the context.
-fn etag(version: &str, env: &str, context: &Value) -> String {
+fn etag(version: &str, env: &str, context_hash: u64) -> String {
     let mut h = xxhash_rust::xxh3::Xxh3::new();
     h.update(version.as_bytes());
     h.update(&[0]);
     h.update(env.as_bytes());
     h.update(&[0]);
-    h.update(context.to_string().as_bytes());
+    h.update(&context_hash.to_le_bytes());
     format!("\"{:016x}\"", h.digest())
+}
+
+/// A hash of a context's JSON text, written straight into the hasher (no
+/// copy of the text).
+fn context_hash(context: &Value) -> u64 {
+    struct Hashing(xxhash_rust::xxh3::Xxh3);
+    impl std::io::Write for Hashing {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.update(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut h = Hashing(xxhash_rust::xxh3::Xxh3::new());
+    let _ = serde_json::to_writer(&mut h, context);
+    h.0.digest()
 }
 
 fn header_value(s: &str) -> HeaderValue {
@@ -499,13 +581,25 @@ fn bad_request(key: &str, code: &str, details: &str) -> Response<ResponseBody> {
     json_response(StatusCode::BAD_REQUEST, &error_body(key, code, details))
 }
 
-fn too_large(key: &str) -> Response<ResponseBody> {
-    let mut r = json_response(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        &error_body(key, "GENERAL", &format!("the request body is larger than {BODY_LIMIT} bytes")),
-    );
-    // Part of the body may be unread: this connection cannot carry another request.
-    r.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+/// The answer to a body that could not be read: `413` (too large) and
+/// `408` (too slow) close the connection, since part of the body may be
+/// unread; `503` (busy) says when to try again; the rest are `400`.
+fn body_error(key: &str, e: &BodyError) -> Response<ResponseBody> {
+    let (status, code, close) = match e {
+        BodyError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "GENERAL", true),
+        BodyError::TooSlow => (StatusCode::REQUEST_TIMEOUT, "GENERAL", true),
+        BodyError::Busy => (StatusCode::SERVICE_UNAVAILABLE, "GENERAL", false),
+        BodyError::Read(_) | BodyError::Shape(_) | BodyError::Syntax(_) => {
+            (StatusCode::BAD_REQUEST, "PARSE_ERROR", false)
+        }
+    };
+    let mut r = json_response(status, &error_body(key, code, &e.to_string()));
+    if close {
+        r.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    if matches!(e, BodyError::Busy) {
+        r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    }
     r
 }
 
@@ -554,7 +648,7 @@ mod tests {
         let store = Arc::new(Store::new(path, None, metrics.clone()));
         assert_eq!(store.reload(), Outcome::Accepted);
         let (_, shutdown) = tokio::sync::watch::channel(false);
-        Arc::new(App { store, token: None, cors_origins: vec![], metrics, shutdown })
+        Arc::new(App::new(store, metrics, shutdown))
     }
 
     async fn call(app: &Arc<App>, req: Request<Full<Bytes>>) -> (StatusCode, String) {
@@ -565,7 +659,7 @@ mod tests {
     }
 
     fn post(path: &str) -> http::request::Builder {
-        Request::builder().method(Method::POST).uri(path)
+        Request::builder().method(Method::POST).uri(path).header("host", "127.0.0.1:8016")
     }
 
     #[tokio::test]
@@ -620,18 +714,74 @@ mod tests {
     async fn a_token_guards_everything_but_healthz() {
         let dir = tempfile::tempdir().unwrap();
         let open = app(&dir);
-        let app = Arc::new(App {
-            store: open.store.clone(),
-            token: Some("s3cret".into()),
-            cors_origins: vec![],
-            metrics: open.metrics.clone(),
-            shutdown: open.shutdown.clone(),
-        });
-        let get = |path: &str| Request::builder().uri(path).body(Full::from("")).unwrap();
+        let mut app = App::new(open.store.clone(), open.metrics.clone(), open.shutdown.clone());
+        app.token = Some("s3cret".into());
+        let app = Arc::new(app);
+        let get = |path: &str| Request::builder().uri(path).header("host", "h").body(Full::from("")).unwrap();
         assert_eq!(call(&app, get("/healthz")).await.0, StatusCode::OK);
         assert_eq!(call(&app, get("/readyz")).await.0, StatusCode::UNAUTHORIZED);
-        let authorized =
-            Request::builder().uri("/readyz").header("Authorization", "Bearer s3cret").body(Full::from("")).unwrap();
+        let with = |path: &str, method: Method, auth: &str| {
+            Request::builder().method(method).uri(path).header("host", "h").header("Authorization", auth)
+        };
+        let authorized = with("/readyz", Method::GET, "Bearer s3cret").body(Full::from("")).unwrap();
         assert_eq!(call(&app, authorized).await.0, StatusCode::OK);
+        // The scheme in any case; a preflight needs the token too.
+        let lower = with("/readyz", Method::GET, "bearer s3cret").body(Full::from("")).unwrap();
+        assert_eq!(call(&app, lower).await.0, StatusCode::OK);
+        let wrong = with("/readyz", Method::GET, "Basic s3cret").body(Full::from("")).unwrap();
+        assert_eq!(call(&app, wrong).await.0, StatusCode::UNAUTHORIZED);
+        let options = Request::builder().method(Method::OPTIONS).uri("/v1/flags").header("host", "h");
+        assert_eq!(call(&app, options.body(Full::from("")).unwrap()).await.0, StatusCode::UNAUTHORIZED);
+        let options = with("/v1/flags", Method::OPTIONS, "Bearer s3cret").body(Full::from("")).unwrap();
+        assert_eq!(call(&app, options).await.0, StatusCode::NO_CONTENT);
+    }
+
+    #[tokio::test]
+    async fn without_a_token_only_loopback_names_and_allowed_hosts_are_served() {
+        let dir = tempfile::tempdir().unwrap();
+        let open = app(&dir);
+        let mut allowing = App::new(open.store.clone(), open.metrics.clone(), open.shutdown.clone());
+        allowing.allowed_hosts = vec!["flags.internal".into()];
+        let allowing = Arc::new(allowing);
+        let get = |host: Option<&str>| {
+            let mut r = Request::builder().uri("/v1/status");
+            if let Some(h) = host {
+                r = r.header("host", h);
+            }
+            r.body(Full::from("")).unwrap()
+        };
+        for host in ["localhost", "LOCALHOST:8016", "app.localhost:1", "127.0.0.1:8016", "[::1]:8016", "localhost."] {
+            assert_eq!(call(&open, get(Some(host))).await.0, StatusCode::OK, "{host}");
+        }
+        for host in ["evil.example", "evil.example:8016", "127.0.0.1.evil.example", "localhost.evil.example", "[::2]"] {
+            let (status, text) = call(&open, get(Some(host))).await;
+            assert_eq!(status, StatusCode::MISDIRECTED_REQUEST, "{host}");
+            assert!(text.contains("is not a loopback name or an --allowed-host"), "{text}");
+        }
+        assert_eq!(call(&open, get(None)).await.0, StatusCode::BAD_REQUEST);
+        assert_eq!(call(&allowing, get(Some("Flags.Internal:80"))).await.0, StatusCode::OK);
+        assert_eq!(call(&allowing, get(Some("other.internal"))).await.0, StatusCode::MISDIRECTED_REQUEST);
+        // Answers say their type is meant.
+        let response = handle(open.clone(), get(Some("localhost"))).await;
+        assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+    }
+
+    #[tokio::test]
+    async fn the_health_interface_serves_only_health_readiness_and_metrics() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = app(&dir);
+        let get = |path: &str| {
+            Request::builder().uri(path).header("host", "10.0.0.7:8014").body(Full::<Bytes>::from("")).unwrap()
+        };
+        for (path, status) in [
+            ("/healthz", StatusCode::OK),
+            ("/readyz", StatusCode::OK),
+            ("/metrics", StatusCode::OK),
+            ("/v1/status", StatusCode::NOT_FOUND),
+            ("/v1/flags/ratio", StatusCode::NOT_FOUND),
+        ] {
+            let response = handle_health(app.clone(), get(path)).await;
+            assert_eq!(response.status(), status, "{path}");
+        }
     }
 }
