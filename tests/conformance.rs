@@ -3,7 +3,9 @@
 //! must be rejected with exact errors), checked against the `burgee-rules`
 //! engine *and* against the real `burgee-sidecar` binary (`check` and `eval`);
 //! each case also against the slice of the file `compile_slice` compiles for
-//! its flag alone (what the editor previews).
+//! its flag alone (what the editor previews), and through the sidecar's
+//! request handler called without a socket (`serve::routes::handle`: the
+//! OFREP status, and the body `eval` prints).
 //!
 //! Case file format (conformance):
 //! ```json
@@ -25,8 +27,51 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use std::sync::Arc;
+
 use burgee_rules::{CompiledFile, Context, EnvId, EvalError, compile, load};
+use burgee_sidecar::metrics::Metrics;
+use burgee_sidecar::reload::store::{Outcome, Store};
+use burgee_sidecar::serve::app::App;
+use http_body_util::{BodyExt, Full};
 use serde_json::{Value, json};
+
+/// The sidecar's request handler serving `file`, called without a socket.
+struct Handler {
+    app: Arc<App>,
+    runtime: tokio::runtime::Runtime,
+    _shutdown: tokio::sync::watch::Sender<bool>,
+}
+
+impl Handler {
+    fn serving(file: &Path) -> Handler {
+        let metrics = Arc::new(Metrics::new());
+        let store = Arc::new(Store::new(file.to_path_buf(), None, metrics.clone()));
+        assert_eq!(store.reload(), Outcome::Accepted);
+        let (shutdown_tx, shutdown) = tokio::sync::watch::channel(false);
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        Handler { app: Arc::new(App::new(store, metrics, shutdown)), runtime, _shutdown: shutdown_tx }
+    }
+
+    /// `POST /ofrep/v1/evaluate/flags/{flag}` with this context (and
+    /// environment header): the status and the JSON body.
+    fn evaluate(&self, flag: &str, environment: Option<&str>, context: &Value) -> (u16, Value) {
+        let mut req = http::Request::builder()
+            .method("POST")
+            .uri(format!("/ofrep/v1/evaluate/flags/{flag}"))
+            .header("host", "localhost:8016");
+        if let Some(e) = environment {
+            req = req.header("x-burgee-environment", e);
+        }
+        let req = req.body(Full::new(bytes::Bytes::from(json!({"context": context}).to_string()))).unwrap();
+        self.runtime.block_on(async {
+            let response = burgee_sidecar::serve::routes::handle(self.app.clone(), req).await;
+            let status = response.status().as_u16();
+            let body = response.into_body().collect().await.unwrap().to_bytes();
+            (status, serde_json::from_slice(&body).unwrap())
+        })
+    }
+}
 
 fn case_files(dir: &str) -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("tests").join(dir);
@@ -118,6 +163,7 @@ fn conformance_cases_hold_in_the_engine_and_the_binary() {
         let out = sidecar().arg("check").arg(&flags_path).output().unwrap();
         assert!(out.status.success(), "{name}: check rejected it: {}", String::from_utf8_lossy(&out.stdout));
 
+        let handler = Handler::serving(&flags_path);
         let cases = case_file["cases"].as_array().unwrap_or_else(|| panic!("{name}: no cases"));
         assert!(!cases.is_empty(), "{name}: no cases");
         for case in cases {
@@ -171,6 +217,15 @@ fn conformance_cases_hold_in_the_engine_and_the_binary() {
                 o.retain(|_, v| !v.is_null());
             }
             assert_eq!(got_cmp, want, "{label}: eval output");
+
+            // The request handler answers exactly what `eval` prints, with the OFREP status.
+            let (status, answer) = handler.evaluate(flag, env_key, &context_json);
+            let want_status = match expect.get("error").and_then(Value::as_str) {
+                None => 200,
+                Some("FLAG_NOT_FOUND") => 404,
+                Some(_) => 400,
+            };
+            assert_eq!((status, &answer), (want_status, &got), "{label}: the request handler");
             checked += 1;
         }
     }

@@ -35,7 +35,7 @@ use burgee_rules::diff::Subject;
 use burgee_rules::merge::{self, Conflict, Side};
 use burgee_rules::model::{FlagFile, Rule, Serve};
 use burgee_rules::validate::Revalidator;
-use burgee_rules::{Code, CompiledFile, Diagnostic, compile, parse, serialize};
+use burgee_rules::{Code, CompiledFile, Diagnostic, compile, serialize};
 
 /// How many undo steps are kept; older ones are dropped.
 pub const UNDO_LIMIT: usize = 200;
@@ -237,7 +237,7 @@ impl Document {
     }
 
     fn new(path: Option<PathBuf>, text: String, base: Option<Stamp>) -> Document {
-        let (model, load_errors) = match parse::parse(&text) {
+        let (model, load_errors) = match burgee_rules::read(&text) {
             Ok(model) => (Some(model), Vec::new()),
             Err(errors) => (None, errors),
         };
@@ -655,7 +655,7 @@ impl Document {
             }
             Err(e) => return Err(e),
         };
-        let (model, load_errors) = match parse::parse(&text) {
+        let (model, load_errors) = match burgee_rules::read(&text) {
             Ok(model) => (Some(Arc::new(model)), Vec::new()),
             Err(errors) => (None, errors),
         };
@@ -730,7 +730,7 @@ impl Document {
     pub fn reload_from_disk(&mut self) -> Result<(), FileError> {
         let Some(path) = self.path.clone() else { return Ok(()) };
         let (text, stamp) = read_with_stamp(&path)?;
-        let (model, load_errors) = match parse::parse(&text) {
+        let (model, load_errors) = match burgee_rules::read(&text) {
             Ok(model) => (Some(Arc::new(model)), Vec::new()),
             Err(errors) => (None, errors),
         };

@@ -57,7 +57,7 @@ fn model(h: &Harness<'_, BurgeeApp>) -> FlagFile {
 
 /// Someone else edits the file on disk (canonical text, written in place).
 fn edit_on_disk(path: &Path, f: impl FnOnce(&mut FlagFile)) {
-    let mut file = burgee_rules::parse::parse(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut file = burgee_rules::read(&std::fs::read_to_string(path).unwrap()).unwrap();
     f(&mut file);
     std::fs::write(path, burgee_rules::serialize::to_string(&file)).unwrap();
 }

@@ -1,6 +1,6 @@
 // Shared by parse_validate_compile and mutated_valid (included with `mod`).
 
-use burgee_rules::{Context, load, parse, serialize, validate};
+use burgee_rules::{Context, load, serialize, validate};
 
 /// Bytes → text → parse + validate, and load; when load succeeds, the
 /// canonical text must load again to an equal model (and be canonical), and
@@ -9,7 +9,7 @@ use burgee_rules::{Context, load, parse, serialize, validate};
 pub fn check_file(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else { return };
 
-    if let Ok(file) = parse::parse(text) {
+    if let Ok(file) = burgee_rules::read(text) {
         let _ = validate::validate(&file);
     }
 

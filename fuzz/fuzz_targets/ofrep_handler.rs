@@ -13,8 +13,9 @@
 use std::sync::{Arc, OnceLock};
 
 use burgee_sidecar::reload::store::{Outcome, Store};
-use burgee_sidecar::serve::metrics::Metrics;
-use burgee_sidecar::serve::routes::{App, handle};
+use burgee_sidecar::metrics::Metrics;
+use burgee_sidecar::serve::app::App;
+use burgee_sidecar::serve::routes::handle;
 use bytes::Bytes;
 use http::{Method, Request, StatusCode};
 use http_body_util::{BodyExt, Full};

@@ -42,7 +42,7 @@ impl Context {
     pub fn from_json(value: Value) -> Result<Self, ContextError> {
         match value {
             Value::Object(attributes) => Context::from_map(attributes),
-            other => Err(ContextError::NotAnObject(crate::parse::kind_of(&other))),
+            other => Err(ContextError::NotAnObject(crate::diagnostic::kind_of(&other))),
         }
     }
 
@@ -50,7 +50,7 @@ impl Context {
     pub fn from_map(attributes: Map<String, Value>) -> Result<Self, ContextError> {
         match attributes.get(TARGETING_KEY) {
             None | Some(Value::String(_)) | Some(Value::Null) => Ok(Context { attributes }),
-            Some(other) => Err(ContextError::TargetingKeyNotString(crate::parse::kind_of(other))),
+            Some(other) => Err(ContextError::TargetingKeyNotString(crate::diagnostic::kind_of(other))),
         }
     }
 

@@ -5,6 +5,7 @@
 use std::fmt;
 
 use serde::Serialize;
+use serde_json::Value;
 
 /// How bad a [`Diagnostic`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -46,6 +47,9 @@ macro_rules! codes {
 }
 
 codes! {
+    /// The file cannot be read: missing, not a regular file, over the size
+    /// limit (reported by the programs that read files; this crate reads none).
+    Unreadable = "unreadable",
     /// The text is not JSON.
     Syntax = "syntax",
     /// An object has the same key twice.
@@ -230,6 +234,18 @@ impl From<&Pointer> for String {
 impl fmt::Display for Pointer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+/// What kind of JSON value this is, for messages: "a string", "an object", …
+pub fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
     }
 }
 

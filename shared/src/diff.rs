@@ -1128,7 +1128,7 @@ fn same_weight(a: &Number, b: &Number) -> bool {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::parse::parse;
+    use crate::read as parse;
 
     const EXAMPLE: &str = include_str!("../../examples/flags.json");
 

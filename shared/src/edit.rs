@@ -19,8 +19,8 @@ use indexmap::IndexMap;
 use serde_json::Number;
 
 use crate::diagnostic::Pointer;
+use crate::model::is_valid_key;
 use crate::model::{Condition, Flag, FlagFile, RolloutEntry, Rule, Segment, Serve};
-use crate::validate::is_valid_key;
 
 /// Why an edit was refused; the message is fit to show a person.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -666,7 +666,7 @@ const BUCKETS: u32 = crate::bucket::BUCKETS;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parse::parse;
+    use crate::read as parse;
     use crate::serialize::to_string;
     use proptest::prelude::*;
 

@@ -4,7 +4,7 @@
 //!
 //! **Pure**: no I/O, no threads, no clock. Callers own files, sockets and time.
 //!
-//! The path of a file: text → [`parse::parse`] → [`model::FlagFile`] (what the
+//! The path of a file: text → [`read`] ([`parse::parse`]) → [`model::FlagFile`] (what the
 //! editor edits) → [`validate::validate`] (errors and warnings with JSON
 //! pointers) → [`compile::compile`] → [`CompiledFile`] (evaluation-ready) →
 //! [`CompiledFile::evaluate`]. [`serialize::to_string`] writes a model back
@@ -65,9 +65,32 @@ impl Rejected {
     }
 }
 
-/// Parse, validate and compile a flags file's text.
+/// Read a flags file's text into its model: [`parse::parse`], and for a
+/// file with structure problems, also every error [`validate::validate`]
+/// finds in the parts that did parse (so a typo in one flag does not hide an
+/// unknown variant in another). A file that parses is returned as written,
+/// not yet validated.
+pub fn read(text: &str) -> Result<FlagFile, Vec<Diagnostic>> {
+    let broken = match parse::parse(text) {
+        Ok(file) => return Ok(file),
+        Err(broken) => broken,
+    };
+    let mut problems = broken.problems;
+    if let Some(partial) = broken.partial {
+        let parse::Partial { file, stubs } = *partial;
+        let under_a_stub = |d: &Diagnostic| {
+            stubs.iter().any(|b| {
+                d.pointer.strip_prefix(b.as_str()).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+            })
+        };
+        problems.extend(validate::validate(&file).into_iter().filter(|d| d.is_error() && !under_a_stub(d)));
+    }
+    Err(problems)
+}
+
+/// Read, validate and compile a flags file's text.
 pub fn load(text: &str) -> Result<Loaded, Rejected> {
-    let file = parse::parse(text).map_err(|diagnostics| Rejected { diagnostics })?;
+    let file = read(text).map_err(|diagnostics| Rejected { diagnostics })?;
     let compiled = compile::compile(&file).map_err(|diagnostics| Rejected { diagnostics })?;
     Ok(Loaded { file, compiled })
 }

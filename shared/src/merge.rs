@@ -360,7 +360,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::parse::parse;
+    use crate::read as parse;
 
     /// A flag with a description and its two environments' kill switches.
     fn flag(description: &str, staging: bool, production: bool) -> String {

@@ -494,3 +494,8 @@ impl FlagFile {
         self.stages.clone().unwrap_or_else(default_stages)
     }
 }
+
+/// Whether `key` is a valid key: 1 to 128 of `A-Z a-z 0-9 _ - .`.
+pub fn is_valid_key(key: &str) -> bool {
+    (1..=128).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+}

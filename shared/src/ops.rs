@@ -154,7 +154,7 @@ pub(crate) fn compile_test(op: Op, values: &[Value], salt: &str) -> Result<Test,
                 other => problems.push(problem(
                     i,
                     Code::InvalidValue,
-                    format!("`{op}` compares strings, found {}", crate::parse::kind_of(other)),
+                    format!("`{op}` compares strings, found {}", crate::diagnostic::kind_of(other)),
                 )),
             }
         }
@@ -177,7 +177,10 @@ pub(crate) fn compile_test(op: Op, values: &[Value], salt: &str) -> Result<Test,
                     other => problems.push(problem(
                         i,
                         Code::InvalidValue,
-                        format!("`{op}` takes strings, numbers or booleans, found {}", crate::parse::kind_of(other)),
+                        format!(
+                            "`{op}` takes strings, numbers or booleans, found {}",
+                            crate::diagnostic::kind_of(other)
+                        ),
                     )),
                 }
                 elements.insert(v);
@@ -203,7 +206,7 @@ pub(crate) fn compile_test(op: Op, values: &[Value], salt: &str) -> Result<Test,
                         Code::InvalidValue,
                         format!(
                             "`matches` takes regular expressions as strings, found {}",
-                            crate::parse::kind_of(other)
+                            crate::diagnostic::kind_of(other)
                         ),
                     )),
                 }
@@ -218,7 +221,7 @@ pub(crate) fn compile_test(op: Op, values: &[Value], salt: &str) -> Result<Test,
                     other => problems.push(problem(
                         i,
                         Code::InvalidValue,
-                        format!("`{op}` compares numbers, found {}", crate::parse::kind_of(other)),
+                        format!("`{op}` compares numbers, found {}", crate::diagnostic::kind_of(other)),
                     )),
                 }
             }
@@ -237,7 +240,7 @@ pub(crate) fn compile_test(op: Op, values: &[Value], salt: &str) -> Result<Test,
                     None => problems.push(problem(
                         i,
                         Code::InvalidValue,
-                        format!("`{op}` compares versions written as strings, found {}", crate::parse::kind_of(v)),
+                        format!("`{op}` compares versions written as strings, found {}", crate::diagnostic::kind_of(v)),
                     )),
                 }
             }
@@ -268,7 +271,7 @@ pub(crate) fn compile_test(op: Op, values: &[Value], salt: &str) -> Result<Test,
                     None => problems.push(problem(
                         i,
                         Code::InvalidValue,
-                        format!("`percent` takes a percentage as a number, found {}", crate::parse::kind_of(v)),
+                        format!("`percent` takes a percentage as a number, found {}", crate::diagnostic::kind_of(v)),
                     )),
                 }
             }

@@ -11,17 +11,38 @@ use indexmap::IndexMap;
 use serde::de::{self, DeserializeOwned, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
-use crate::diagnostic::{Code, Diagnostic, Location, Pointer};
+use crate::diagnostic::{Code, Diagnostic, Location, Pointer, kind_of};
 use crate::model::{Flag, FlagFile, Segment, Stage};
 
 const TOP_LEVEL_FIELDS: [&str; 6] = ["$schema", "version", "environments", "stages", "segments", "flags"];
+
+/// What parsing found in a file that has problems.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Broken {
+    /// Every syntax and structure problem, with its place.
+    pub problems: Vec<Diagnostic>,
+    /// When the file's frame (`version`, `environments`) parsed, what did.
+    pub partial: Option<Box<Partial>>,
+}
+
+/// The parts of a broken file that parsed: the model with each broken
+/// stage, segment or flag replaced by a stub, and the pointers of those
+/// stubs — so that validation can still check the rest ([`crate::read`] does).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Partial {
+    /// The model, stubs included.
+    pub file: FlagFile,
+    /// Where the stubs are (`/flags/a`).
+    pub stubs: Vec<String>,
+}
 
 /// Parse a flags file's text into its model, or report every syntax and
 /// structure problem found.
 ///
 /// This does not check meaning (references, weights, cycles): see
-/// [`crate::validate::validate`].
-pub fn parse(text: &str) -> Result<FlagFile, Vec<Diagnostic>> {
+/// [`crate::validate::validate`], and [`crate::read`], which reports the
+/// meaning errors of the well-formed parts of a broken file too.
+pub fn parse(text: &str) -> Result<FlagFile, Broken> {
     // The common case, a well-formed file, goes straight from text to the
     // model (no intermediate JSON tree: big files load fast and small). Any
     // problem sends the file down the slow path, which finds them all.
@@ -172,9 +193,9 @@ impl<'de> Visitor<'de> for KeyCheck<'_> {
 /// stage, segment and flag on its own so every broken part is reported, then
 /// the meaning of the well-formed rest (so a typo in one flag does not hide an
 /// unknown variant in another).
-fn parse_reporting_every_problem(text: &str) -> Result<FlagFile, Vec<Diagnostic>> {
+fn parse_reporting_every_problem(text: &str) -> Result<FlagFile, Broken> {
     let mut problems = Vec::new();
-    let value = parse_json(text, &mut problems)?;
+    let value = parse_json(text, &mut problems).map_err(|problems| Broken { problems, partial: None })?;
     let root = Pointer::root();
     let Value::Object(mut top) = value else {
         problems.push(Diagnostic::error(
@@ -182,7 +203,7 @@ fn parse_reporting_every_problem(text: &str) -> Result<FlagFile, Vec<Diagnostic>
             "",
             format!("a flags file is a JSON object, found {}", kind_of(&value)),
         ));
-        return Err(problems);
+        return Err(Broken { problems, partial: None });
     };
     for key in top.keys() {
         if !TOP_LEVEL_FIELDS.contains(&key.as_str()) {
@@ -240,19 +261,14 @@ fn parse_reporting_every_problem(text: &str) -> Result<FlagFile, Vec<Diagnostic>
     };
 
     let (Some(version), Some(environments)) = (version, environments) else {
-        return Err(problems);
+        return Err(Broken { problems, partial: None });
     };
     let file = FlagFile { schema, version, environments, stages, segments, flags };
     if problems.is_empty() {
         return Ok(file);
     }
-    let under_a_stub = |d: &Diagnostic| {
-        broken
-            .iter()
-            .any(|b| d.pointer.strip_prefix(b.as_str()).is_some_and(|rest| rest.is_empty() || rest.starts_with('/')))
-    };
-    problems.extend(crate::validate::validate(&file).into_iter().filter(|d| d.is_error() && !under_a_stub(d)));
-    Err(problems)
+    let stubs = broken.iter().map(|p| p.as_str().to_owned()).collect();
+    Err(Broken { problems, partial: Some(Box::new(Partial { file, stubs })) })
 }
 
 /// What stands in for a flag that does not parse: its variant names (so
@@ -421,18 +437,6 @@ fn wrong_type(at: &Pointer, expected: &str, found: &Value) -> Diagnostic {
     Diagnostic::error(Code::InvalidType, at, format!("expected {expected}, found {}", kind_of(found)))
 }
 
-/// What kind of JSON value this is, for messages: "a string", "an object", …
-pub fn kind_of(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
-    }
-}
-
 fn quoted_list(names: &[&str]) -> String {
     names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
 }
@@ -442,12 +446,12 @@ mod tests {
     use super::*;
 
     fn errors(text: &str) -> Vec<(Code, String)> {
-        parse(text).unwrap_err().into_iter().map(|d| (d.code, d.pointer)).collect()
+        crate::read(text).unwrap_err().into_iter().map(|d| (d.code, d.pointer)).collect()
     }
 
     #[test]
     fn syntax_error_has_line_and_column() {
-        let e = parse("{\n  \"version\": 1,\n  \"flags\": {,}\n}").unwrap_err();
+        let e = parse("{\n  \"version\": 1,\n  \"flags\": {,}\n}").unwrap_err().problems;
         assert_eq!(e.len(), 1);
         assert_eq!(e[0].code, Code::Syntax);
         assert_eq!(e[0].location, Some(Location { line: 3, column: 13 }));
@@ -456,7 +460,7 @@ mod tests {
 
     #[test]
     fn trailing_garbage_is_a_syntax_error() {
-        let e = parse(r#"{"version": 1, "environments": ["p"], "flags": {}} x"#).unwrap_err();
+        let e = parse(r#"{"version": 1, "environments": ["p"], "flags": {}} x"#).unwrap_err().problems;
         assert_eq!(e[0].code, Code::Syntax);
     }
 

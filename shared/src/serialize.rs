@@ -22,7 +22,7 @@ pub fn is_canonical(text: &str, file: &FlagFile) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parse::parse;
+    use crate::read as parse;
 
     const MESSY: &str = r#"{"version":1,"environments":["p"],"flags":{"z":{"off":"b","variants":{"b":1.0,"a":2},"environments":{"p":{"default":{"rollout":[{"weight":50,"variant":"a"},{"variant":"b","weight":50.0}]},"enabled":true}}}}}"#;
 

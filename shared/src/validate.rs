@@ -12,7 +12,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::diagnostic::{Code, Diagnostic, Pointer};
-use crate::model::{Condition, FORMAT_VERSION, Flag, FlagFile, Rule, Serve};
+use crate::model::{Condition, FORMAT_VERSION, Flag, FlagFile, Rule, Serve, is_valid_key};
 use crate::ops;
 
 /// Every error and warning in `file`, errors first within each place, in file order.
@@ -116,11 +116,6 @@ impl Revalidator {
         v.file(Some(&mut self.flags));
         v.out
     }
-}
-
-/// Whether `key` is a valid key: 1 to 128 of `A-Z a-z 0-9 _ - .`.
-pub fn is_valid_key(key: &str) -> bool {
-    (1..=128).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
 }
 
 /// Whether `value` is one the condition op `op` accepts, exactly as
@@ -331,7 +326,7 @@ impl<'f> Validator<'f> {
                     &v_at,
                     format!(
                         "a variant's value is a boolean, string, number or object, found {}",
-                        crate::parse::kind_of(value)
+                        crate::diagnostic::kind_of(value)
                     ),
                 );
                 continue;

@@ -13,12 +13,12 @@ use std::sync::Arc;
 
 use burgee_rules::merge::{Side, conflicts, merge};
 use burgee_rules::model::FlagFile;
-use burgee_rules::{parse, serialize};
+use burgee_rules::serialize;
 use proptest::prelude::*;
 
 fn example() -> FlagFile {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/flags.json")).unwrap();
-    parse::parse(&text).unwrap()
+    burgee_rules::read(&text).unwrap()
 }
 
 /// One small edit; `pick` chooses among the file's flags (and environments).

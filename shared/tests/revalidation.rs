@@ -11,14 +11,14 @@
 
 use std::sync::Arc;
 
+use burgee_rules::edit;
 use burgee_rules::model::{FlagFile, Prerequisite, Stage};
 use burgee_rules::validate::{Revalidator, validate};
-use burgee_rules::{edit, parse};
 use proptest::prelude::*;
 
 fn example() -> FlagFile {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/flags.json")).unwrap();
-    parse::parse(&text).unwrap()
+    burgee_rules::read(&text).unwrap()
 }
 
 /// One edit; `pick` chooses among the file's flags, segments or variants and

@@ -8,6 +8,7 @@
 pub mod cli;
 pub mod files;
 pub mod log;
+pub mod metrics;
 pub mod ofrep;
 pub mod reload;
 pub mod serve;

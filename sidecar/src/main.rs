@@ -53,7 +53,7 @@ enum Command {
         #[arg(long, value_name = "ADDR:PORT")]
         health_listen: Option<SocketAddr>,
         /// How many event streams may be open at once; past this, 503 with Retry-After.
-        #[arg(long, value_name = "N", default_value_t = serve::events::MAX_STREAMS as u32,
+        #[arg(long, value_name = "N", default_value_t = serve::app::MAX_STREAMS as u32,
               value_parser = clap::value_parser!(u32).range(1..))]
         max_streams: u32,
         /// A flags file bigger than this is rejected without being read, e.g. 64MiB.

@@ -106,7 +106,7 @@ impl PreviewRequest {
         self
     }
 
-    /// The saved file's model (e.g. `burgee_rules::parse::parse` of the saved
+    /// The saved file's model (e.g. `burgee_rules::read` of the saved
     /// text, once per save): with it, users are cut down to the attributes
     /// either version of the flag reads, which makes large previews fast.
     pub fn saved_model(mut self, model: &FlagFile) -> Self {

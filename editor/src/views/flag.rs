@@ -392,7 +392,7 @@ fn variants_ui(ui: &mut egui::Ui, doc: &mut Document, view: &mut FlagView, file:
             let new = text.trim().to_owned();
             if names.contains(&new) {
                 refuse(ui.ctx(), id, &spec, &text, format!("`{key}` already has a variant `{new}`"));
-            } else if !burgee_rules::validate::is_valid_key(&new) {
+            } else if !burgee_rules::model::is_valid_key(&new) {
                 refuse(ui.ctx(), id, &spec, &text, "use 1 to 128 of A-Z a-z 0-9 _ - .");
             } else {
                 doc.edit("Add variant", |m| {

@@ -193,7 +193,7 @@ mod tests {
 
     fn example() -> FlagFile {
         let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/flags.json")).unwrap();
-        burgee_rules::parse::parse(&text).unwrap()
+        burgee_rules::read(&text).unwrap()
     }
 
     #[test]

@@ -554,7 +554,7 @@ fn rule_header_ui(ui: &mut egui::Ui, doc: &mut Document, key: &str, env_key: &st
         let (flag, env, old) = (key.to_owned(), env_key.to_owned(), rule.id.clone());
         let apply: super::field::Apply = Arc::new(move |doc: &mut Document, text: &str| {
             let new = text.trim().to_owned();
-            if !burgee_rules::validate::is_valid_key(&new) {
+            if !burgee_rules::model::is_valid_key(&new) {
                 return Err("use 1 to 128 of A-Z a-z 0-9 _ - .".to_owned());
             }
             let rules = doc

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use anyhow::Result;
-use burgee_rules::{Diagnostic, Severity, load};
+use burgee_rules::{Code, Diagnostic, Severity, load};
 use serde_json::{Value, json};
 
 /// Check `files`; `Ok(false)` when any is invalid (or has warnings and
@@ -40,8 +40,7 @@ pub fn run(files: &[impl AsRef<Path>], as_json: bool, deny_warnings: bool) -> Re
                 "warnings": warnings,
             });
             if let Err(message) = &diagnostics {
-                report["errors"] =
-                    json!([{"severity": "error", "code": "unreadable", "pointer": "", "message": message}]);
+                report["errors"] = json!([Diagnostic::error(Code::Unreadable, "", message.clone())]);
             }
             if let Some((flags, segments)) = summary {
                 report["flags"] = flags.into();

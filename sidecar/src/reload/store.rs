@@ -9,11 +9,10 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::SystemTime;
 
 use arc_swap::ArcSwapOption;
-use burgee_rules::{CompiledFile, Diagnostic};
-use serde_json::{Value, json};
+use burgee_rules::{Code, CompiledFile, Diagnostic};
 use tokio::sync::broadcast;
 
-use crate::serve::metrics::{FlagCounters, Metrics};
+use crate::metrics::{FlagCounters, Metrics};
 
 /// One accepted version of the flags file, ready to evaluate.
 pub struct Snapshot {
@@ -37,8 +36,8 @@ pub enum Event {
     },
     /// A changed file was rejected; the old version keeps serving.
     ReloadFailed {
-        /// The first [`EVENT_ERRORS`] problems, as JSON diagnostics.
-        errors: Value,
+        /// The first [`EVENT_ERRORS`] problems.
+        errors: Vec<Diagnostic>,
         /// How many problems there are in all.
         count: usize,
     },
@@ -70,8 +69,8 @@ pub struct Published {
 pub struct Rejection {
     /// When it was seen.
     pub at: SystemTime,
-    /// Every problem, as JSON diagnostics (`[{severity, code, pointer, message}]`).
-    pub errors: Value,
+    /// Every problem.
+    pub errors: Vec<Diagnostic>,
 }
 
 /// What a reload attempt did.
@@ -172,12 +171,7 @@ impl Store {
     pub fn reload(&self) -> Outcome {
         let bytes = match read_regular_file(&self.path, self.max_file_size) {
             Ok(b) => b,
-            Err(message) => {
-                return self.reject(
-                    None,
-                    json!([{"severity": "error", "code": "unreadable", "pointer": "", "message": message}]),
-                );
-            }
+            Err(message) => return self.reject(None, vec![Diagnostic::error(Code::Unreadable, "", message)]),
         };
         let hash = xxhash_rust::xxh3::xxh3_64(&bytes);
         {
@@ -197,17 +191,13 @@ impl Store {
             Ok(t) => t,
             Err(e) => {
                 let message = format!("the flags file is not UTF-8 text (byte {})", e.utf8_error().valid_up_to());
-                return self.reject(
-                    Some(hash),
-                    json!([{"severity": "error", "code": "syntax", "pointer": "", "message": message}]),
-                );
+                return self.reject(Some(hash), vec![Diagnostic::error(Code::Syntax, "", message)]);
             }
         };
         let compiled = match parse_and_compile(&text) {
             Ok(c) => c,
             Err(diagnostics) => {
-                let errors: Vec<&Diagnostic> = diagnostics.iter().filter(|d| d.is_error()).collect();
-                return self.reject(Some(hash), serde_json::to_value(errors).unwrap_or_default());
+                return self.reject(Some(hash), diagnostics.into_iter().filter(Diagnostic::is_error).collect());
             }
         };
         drop(text);
@@ -215,10 +205,8 @@ impl Store {
             && compiled.environment(env).is_none()
         {
             let message = format!("the served environment `{env}` is not in the file's environments");
-            return self.reject(
-                Some(hash),
-                json!([{"severity": "error", "code": "unknown-environment", "pointer": "/environments", "message": message}]),
-            );
+            return self
+                .reject(Some(hash), vec![Diagnostic::error(Code::UnknownEnvironment, "/environments", message)]);
         }
         for w in compiled.warnings() {
             tracing::warn!(code = %w.code, pointer = %w.pointer, "{}", w.message);
@@ -295,7 +283,7 @@ fn read_regular_file(path: &Path, max: u64) -> Result<Vec<u8>, String> {
 /// parse's temporary allocations, so when those are freed their pages can go
 /// back to the system whole.
 fn parse_and_compile(text: &str) -> Result<CompiledFile, Vec<Diagnostic>> {
-    let file = burgee_rules::parse::parse(text)?;
+    let file = burgee_rules::read(text)?;
     let diagnostics = burgee_rules::validate::validate(&file);
     std::thread::scope(|scope| {
         std::thread::Builder::new()
@@ -312,7 +300,7 @@ fn parse_and_compile(text: &str) -> Result<CompiledFile, Vec<Diagnostic>> {
 }
 
 impl Store {
-    fn reject(&self, hash: Option<u64>, errors: Value) -> Outcome {
+    fn reject(&self, hash: Option<u64>, errors: Vec<Diagnostic>) -> Outcome {
         {
             let mut a = self.attempts.lock().unwrap_or_else(|e| e.into_inner());
             if hash.is_none() && a.rejection.as_ref().is_some_and(|r| r.errors == errors) {
@@ -323,21 +311,19 @@ impl Store {
             a.rejection = Some(Rejection { at: SystemTime::now(), errors: errors.clone() });
             a.rejected += 1;
         }
-        let list = errors.as_array().map(Vec::as_slice).unwrap_or_default();
-        for e in list {
-            tracing::error!(
-                code = e["code"].as_str().unwrap_or(""),
-                pointer = e["pointer"].as_str().unwrap_or(""),
-                "{}",
-                e["message"].as_str().unwrap_or("")
-            );
+        for e in &errors {
+            tracing::error!(code = %e.code, pointer = %e.pointer, "{}", e.message);
         }
         let serving = self.current().map(|s| s.version.clone());
-        tracing::error!(errors = list.len(), serving = serving.as_deref().unwrap_or("nothing"), "flags file rejected");
+        tracing::error!(
+            errors = errors.len(),
+            serving = serving.as_deref().unwrap_or("nothing"),
+            "flags file rejected"
+        );
         self.metrics.reload_rejected();
-        let count = list.len();
-        let first: Vec<Value> = list.iter().take(EVENT_ERRORS).cloned().collect();
-        self.publish(Event::ReloadFailed { errors: Value::Array(first), count });
+        let count = errors.len();
+        let first = errors.into_iter().take(EVENT_ERRORS).collect();
+        self.publish(Event::ReloadFailed { errors: first, count });
         Outcome::Rejected
     }
 }

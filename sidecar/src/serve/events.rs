@@ -14,24 +14,19 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::StreamExt;
+use http::Response;
 use http::header::{self, HeaderValue};
-use http::{Response, StatusCode};
 use http_body_util::{BodyExt, StreamBody};
 use hyper::body::Frame;
 use serde_json::json;
 use tokio_stream::wrappers::{BroadcastStream, IntervalStream};
 
-use super::routes::{App, ResponseBody, json_response};
+use super::app::{App, ResponseBody};
+use super::error::RequestError;
 use crate::reload::store::{Event, Published};
 
 /// How often a keep-alive comment is sent.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
-
-/// The default `--max-streams`.
-pub const MAX_STREAMS: usize = 1024;
-
-/// What a client is told to wait, in seconds, when every stream slot is taken.
-const STREAMS_RETRY_AFTER: &str = "5";
 
 /// The SSE text of one event.
 pub fn encode(event: &Event) -> String {
@@ -48,16 +43,10 @@ fn wire(published: &Published) -> Bytes {
     published.encoded.get_or_init(|| Bytes::from(encode(&published.event))).clone()
 }
 
-/// The event stream response, or `503` when every stream slot is taken.
-pub fn stream(app: &App) -> Response<ResponseBody> {
-    let Ok(slot) = app.streams.clone().try_acquire_owned() else {
-        let mut r = json_response(
-            StatusCode::SERVICE_UNAVAILABLE,
-            &json!({"errorCode": "GENERAL", "errorDetails": "too many event streams are open; try again later"}),
-        );
-        r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(STREAMS_RETRY_AFTER));
-        return r;
-    };
+/// The event stream response, or [`RequestError::TooManyStreams`] when every
+/// stream slot is taken.
+pub fn stream(app: &App) -> Result<Response<ResponseBody>, RequestError> {
+    let slot = app.streams.clone().try_acquire_owned().map_err(|_| RequestError::TooManyStreams)?;
     // A subscriber that lags (its client stopped reading, so this stream was
     // not polled while events came) ends the stream: its client reconnects
     // and learns the current version, and nothing piles up for it.
@@ -89,5 +78,5 @@ pub fn stream(app: &App) -> Response<ResponseBody> {
     let h = r.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    r
+    Ok(r)
 }

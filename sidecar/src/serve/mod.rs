@@ -4,9 +4,12 @@
 //! re-reads the file. With `--health-listen`, a second listener serves only
 //! health, readiness and metrics.
 
+pub mod app;
 pub mod body;
+pub mod error;
+pub mod evaluate;
 pub mod events;
-pub mod metrics;
+pub mod health;
 pub mod routes;
 
 use std::convert::Infallible;
@@ -21,10 +24,10 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 
+use crate::metrics::Metrics;
 use crate::reload::store::{Outcome, Store};
 use crate::reload::watch;
-use metrics::Metrics;
-use routes::App;
+use app::App;
 
 /// The default address: loopback only.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8016";
@@ -112,15 +115,12 @@ pub async fn run(config: ServeConfig) -> Result<()> {
             // Printed as well as logged: a log filter must not hide why we stopped.
             let shown = config.file.display().to_string();
             let errors = store.status().rejection.map(|r| r.errors).unwrap_or_default();
-            for e in errors.as_array().into_iter().flatten() {
-                let pointer = e["pointer"].as_str().unwrap_or("");
-                let place = if pointer.is_empty() { String::new() } else { format!(" at {pointer}") };
-                let line = format!(
-                    "{shown}: error[{}]{place}: {}",
-                    e["code"].as_str().unwrap_or(""),
-                    e["message"].as_str().unwrap_or("")
+            for e in errors {
+                let place = if e.pointer.is_empty() { String::new() } else { format!(" at {}", e.pointer) };
+                crate::log::say(
+                    crate::log::Stream::Stderr,
+                    &format!("{shown}: error[{}]{place}: {}", e.code, e.message),
                 );
-                crate::log::say(crate::log::Stream::Stderr, &line);
             }
             bail!("{shown} cannot be served (every problem is listed above); fix it, or start with --wait-for-file");
         }
@@ -281,7 +281,7 @@ async fn serve_health(
         let app = app.clone();
         let service = service_fn(move |req| {
             let app = app.clone();
-            async move { Ok::<_, Infallible>(routes::handle_health(app, req).await) }
+            async move { Ok::<_, Infallible>(health::handle_health(app, req).await) }
         });
         let conn = http1::Builder::new()
             .timer(TokioTimer::new())
