@@ -1140,7 +1140,7 @@ fn a_three_way_rollout_always_adds_up_to_100_with_three_decimals() {
             panic!()
         };
         let thousandths: Vec<u32> =
-            r.entries.iter().map(|e| burgee_rules::edit::weight_thousandths(&e.weight).unwrap()).collect();
+            r.entries.iter().map(|e| burgee_rules::Weight::nearest(&e.weight).unwrap().thousandths()).collect();
         assert_eq!(thousandths.iter().sum::<u32>(), 100_000, "{pct}: {thousandths:?}");
         assert_eq!(h.state().doc.as_ref().unwrap().error_count(), 0);
     }

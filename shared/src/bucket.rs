@@ -9,8 +9,10 @@ use std::io::{Cursor, Read};
 
 use serde_json::Value;
 
-/// Number of buckets: percentages with three decimals.
-pub const BUCKETS: u32 = 100_000;
+use crate::weight::Weight;
+
+/// Number of buckets: 100 % in thousandths of a percent ([`Weight::ALL`]).
+pub const BUCKETS: u32 = Weight::ALL.thousandths();
 
 /// The bucket (`0..100_000`) of `value` under `salt`.
 pub fn bucket(salt: &str, value: &str) -> u32 {

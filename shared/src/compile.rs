@@ -14,6 +14,7 @@ use crate::diagnostic::{Code, Diagnostic};
 use crate::model::{Condition, Flag, FlagFile, Serve};
 use crate::ops::{self, Test};
 use crate::validate::validate;
+use crate::weight::Weight;
 
 /// An environment of a [`CompiledFile`], by position in `environments`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -372,9 +373,9 @@ impl<'f> Compiler<'f> {
                 let mut ranges = Vec::with_capacity(r.entries.len());
                 let mut certain = None;
                 for e in &r.entries {
-                    let milli = ops::milli_percent(&e.weight).map_err(|_| internal("a weight"))?;
+                    let milli = Weight::from_number(&e.weight).map_err(|_| internal("a weight"))?.thousandths();
                     let v = variant(&e.variant)?;
-                    if milli == 100_000 {
+                    if milli == Weight::ALL.thousandths() {
                         certain = Some(v);
                     }
                     end += milli;

@@ -16,10 +16,10 @@ use indexmap::IndexMap;
 use serde_json::{Number, Value};
 
 use crate::diagnostic::Pointer;
-use crate::edit::weight_thousandths;
 use crate::model::{
     Condition, Flag, FlagEnvironment, FlagFile, Prerequisite, Rollout, RolloutEntry, Rule, Segment, Serve, Stage,
 };
+use crate::weight::Weight;
 
 /// What a change is about: the unit people review and the unit a three-way
 /// merge ([`crate::merge`]) keeps or takes whole.
@@ -1118,7 +1118,7 @@ fn rollout_changes(old: &Rollout, new: &Rollout) -> Vec<String> {
 
 /// Equal weights, however written (`25` and `25.0`).
 fn same_weight(a: &Number, b: &Number) -> bool {
-    match (weight_thousandths(a), weight_thousandths(b)) {
+    match (Weight::nearest(a), Weight::nearest(b)) {
         (Some(a), Some(b)) => a == b,
         _ => a == b,
     }

@@ -16,11 +16,11 @@
 use std::sync::Arc;
 
 use indexmap::IndexMap;
-use serde_json::Number;
 
 use crate::diagnostic::Pointer;
 use crate::model::is_valid_key;
 use crate::model::{Condition, Flag, FlagFile, RolloutEntry, Rule, Segment, Serve};
+use crate::weight::Weight;
 
 /// Why an edit was refused; the message is fit to show a person.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -538,75 +538,13 @@ fn insert_in_file_order<V>(map: &mut IndexMap<String, V>, order: &[String], env:
     map.shift_insert(at, env, value);
 }
 
-/// A weight as integer thousandths of a percent (`33.333` → `33333`), clamped
-/// to 0..=100000; `None` when it is not a number.
-pub fn weight_thousandths(weight: &Number) -> Option<u32> {
-    let w = weight.as_f64()?;
-    // Clamped to 0..=100000 first, so the cast cannot overflow.
-    Some((w * 1000.0).round().clamp(0.0, 100_000.0) as u32)
-}
-
-/// Thousandths of a percent as a weight: an integer when whole (`10`), else
-/// with up to 3 decimals (`33.333`, `12.5`).
-pub fn weight_number(thousandths: u32) -> Number {
-    let (whole, frac) = (thousandths / 1000, thousandths % 1000);
-    if frac == 0 {
-        return Number::from(whole);
-    }
-    let text = format!("{whole}.{frac:03}");
-    let text = text.trim_end_matches('0');
-    // A decimal literal of digits always parses as a JSON number.
-    text.parse::<Number>().unwrap_or_else(|_| Number::from(whole))
-}
-
-/// Read a weight as a person types it (`34`, `33.333`, `12.5`, `010`): a
-/// decimal number from 0 to 100 with at most 3 decimals, in thousandths of a
-/// percent, read exactly (no floating point). The error says what is wrong
-/// with the text.
-pub fn parse_weight(text: &str) -> Result<u32, String> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Err("type a percentage from 0 to 100".to_owned());
-    }
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
-    if whole.starts_with('-') && (digits(&whole[1..]) || whole.len() == 1) {
-        return Err(format!("`{text}` is not a percentage between 0 and 100"));
-    }
-    if !digits(whole) || !(fraction.is_empty() || digits(fraction)) || text.ends_with('.') {
-        return Err(format!("`{text}` is not a number"));
-    }
-    let fraction = fraction.trim_end_matches('0');
-    if fraction.len() > 3 {
-        return Err(format!("`{text}` has more than 3 decimals (the finest step is 0.001 %)"));
-    }
-    let whole = whole.trim_start_matches('0');
-    let whole: u32 = if whole.is_empty() {
-        0
-    } else if whole.len() > 3 {
-        u32::MAX
-    } else {
-        whole.parse().unwrap_or(u32::MAX)
-    };
-    let fraction: u32 = format!("{fraction:0<3}").parse().unwrap_or(0);
-    match whole.checked_mul(1000).and_then(|w| w.checked_add(fraction)) {
-        Some(t) if t <= BUCKETS => Ok(t),
-        _ => Err(format!("`{text}` is not a percentage between 0 and 100")),
-    }
-}
-
-/// Set entry `index`'s weight to `thousandths` (of a percent) and take the
+/// Set entry `index`'s weight to `weight` and take the
 /// difference from entry `balance` alone — the other entries keep their
 /// weights, so typing 34, then 33, into a three-way split gives exactly
 /// 34/33/33. When `balance` has less than the difference, the rest comes
 /// from the entries after it in order (wrapping around, never `index`).
 /// The total stays exactly 100. A single entry always weighs 100.
-pub fn set_weight(
-    entries: &mut [RolloutEntry],
-    index: usize,
-    thousandths: u32,
-    balance: usize,
-) -> Result<(), EditError> {
+pub fn set_weight(entries: &mut [RolloutEntry], index: usize, weight: Weight, balance: usize) -> Result<(), EditError> {
     let len = entries.len();
     for i in [index, balance] {
         if i >= len {
@@ -614,12 +552,12 @@ pub fn set_weight(
         }
     }
     if len == 1 {
-        entries[0].weight = weight_number(BUCKETS);
+        entries[0].weight = Weight::ALL.to_number();
         return Ok(());
     }
     let balance = if balance == index { (index + 1) % len } else { balance };
-    let mut weights: Vec<u32> = entries.iter().map(|e| weight_thousandths(&e.weight).unwrap_or(0)).collect();
-    let target = thousandths.min(BUCKETS);
+    let mut weights: Vec<u32> = entries.iter().map(|e| thousandths_of(&e.weight)).collect();
+    let target = weight.thousandths();
     weights[index] = target;
     // What the others must add up to, against what they hold: the balance
     // gets the difference, or gives it — and when it has too little, the
@@ -638,8 +576,9 @@ pub fn set_weight(
         }
     }
     for (entry, w) in entries.iter_mut().zip(weights) {
-        if weight_thousandths(&entry.weight) != Some(w) {
-            entry.weight = weight_number(w);
+        let w = Weight::saturating(w);
+        if Weight::nearest(&entry.weight) != Some(w) {
+            entry.weight = w.to_number();
         }
     }
     Ok(())
@@ -656,12 +595,17 @@ pub fn split_evenly(entries: &mut [RolloutEntry]) {
     let (share, extra) = (BUCKETS / n, BUCKETS % n);
     for (i, entry) in entries.iter_mut().enumerate() {
         let i = u32::try_from(i).unwrap_or(u32::MAX);
-        entry.weight = weight_number(share + u32::from(i >= n - extra));
+        entry.weight = Weight::saturating(share + u32::from(i >= n - extra)).to_number();
     }
 }
 
 /// 100 % in thousandths of a percent: the number of buckets.
-const BUCKETS: u32 = crate::bucket::BUCKETS;
+const BUCKETS: u32 = Weight::ALL.thousandths();
+
+/// A written weight in thousandths (0 when it is not a number).
+fn thousandths_of(weight: &serde_json::Number) -> u32 {
+    Weight::nearest(weight).map_or(0, Weight::thousandths)
+}
 
 #[cfg(test)]
 mod tests {
@@ -916,7 +860,7 @@ mod tests {
         weights
             .iter()
             .enumerate()
-            .map(|(i, w)| RolloutEntry { variant: format!("v{i}"), weight: weight_number(*w) })
+            .map(|(i, w)| RolloutEntry { variant: format!("v{i}"), weight: Weight::saturating(*w).to_number() })
             .collect()
     }
 
@@ -925,51 +869,26 @@ mod tests {
     }
 
     #[test]
-    fn weights_are_written_with_at_most_three_decimals() {
-        assert_eq!(weight_number(10_000).to_string(), "10");
-        assert_eq!(weight_number(33_333).to_string(), "33.333");
-        assert_eq!(weight_number(12_500).to_string(), "12.5");
-        assert_eq!(weight_number(1).to_string(), "0.001");
-        assert_eq!(weight_thousandths(&weight_number(66_667)), Some(66_667));
-    }
-
-    #[test]
-    fn typed_weights_are_read_or_refused_saying_why() {
-        assert_eq!(parse_weight("34"), Ok(34_000));
-        assert_eq!(parse_weight(" 33.333 "), Ok(33_333));
-        assert_eq!(parse_weight("010"), Ok(10_000), "leading zeros, as a person types");
-        assert_eq!(parse_weight("12.50"), Ok(12_500));
-        assert_eq!(parse_weight("0.001"), Ok(1));
-        assert_eq!(parse_weight("100.000"), Ok(100_000));
-        assert_eq!(parse_weight("abc"), Err("`abc` is not a number".to_owned()));
-        assert!(parse_weight("1e2").unwrap_err().contains("not a number"));
-        assert!(parse_weight("5.").unwrap_err().contains("not a number"));
-        assert!(parse_weight("100.001").unwrap_err().contains("between 0 and 100"));
-        assert!(parse_weight("99999999999").unwrap_err().contains("between 0 and 100"));
-        assert!(parse_weight("101").unwrap_err().contains("between 0 and 100"));
-        assert!(parse_weight("-1").unwrap_err().contains("between 0 and 100"));
-        assert!(parse_weight("1.0005").unwrap_err().contains("more than 3 decimals"));
-        assert!(parse_weight("").is_err());
-    }
-
-    #[test]
     fn a_typed_weight_takes_the_difference_from_the_balance_only() {
         let mut e = entries(&[100_000, 0, 0]);
-        set_weight(&mut e, 0, 34_000, 1).unwrap();
+        set_weight(&mut e, 0, Weight::saturating(34_000), 1).unwrap();
         assert_eq!(texts(&e), ["34", "66", "0"]);
-        set_weight(&mut e, 1, 33_000, 2).unwrap();
+        set_weight(&mut e, 1, Weight::saturating(33_000), 2).unwrap();
         assert_eq!(texts(&e), ["34", "33", "33"], "34/33/33 in two edits");
         let mut e = entries(&[50_000, 30_000, 20_000]);
-        set_weight(&mut e, 0, 40_000, 2).unwrap();
+        set_weight(&mut e, 0, Weight::saturating(40_000), 2).unwrap();
         assert_eq!(texts(&e), ["40", "30", "30"], "the marked balance, not the next one");
-        set_weight(&mut e, 0, 90_000, 1).unwrap();
+        set_weight(&mut e, 0, Weight::saturating(90_000), 1).unwrap();
         assert_eq!(texts(&e), ["90", "0", "10"], "past the balance's share, the next entries give the rest");
-        set_weight(&mut e, 2, 10_000, 2).unwrap();
+        set_weight(&mut e, 2, Weight::saturating(10_000), 2).unwrap();
         assert_eq!(texts(&e), ["90", "0", "10"], "a balance of itself means the next one");
         let mut e = entries(&[100_000]);
-        set_weight(&mut e, 0, 20_000, 0).unwrap();
+        set_weight(&mut e, 0, Weight::saturating(20_000), 0).unwrap();
         assert_eq!(texts(&e), ["100"]);
-        assert_eq!(set_weight(&mut e, 1, 1, 0).unwrap_err(), EditError::NoSuchEntry { index: 1, len: 1 });
+        assert_eq!(
+            set_weight(&mut e, 1, Weight::saturating(1), 0).unwrap_err(),
+            EditError::NoSuchEntry { index: 1, len: 1 }
+        );
     }
 
     #[test]
@@ -992,9 +911,9 @@ mod tests {
         ) {
             let mut e = entries(&weights);
             let (index, balance) = (index % e.len(), balance % e.len());
-            let before: Vec<u32> = e.iter().map(|e| weight_thousandths(&e.weight).unwrap()).collect();
-            set_weight(&mut e, index, target, balance).unwrap();
-            let got: Vec<u32> = e.iter().map(|e| weight_thousandths(&e.weight).unwrap()).collect();
+            let before: Vec<u32> = e.iter().map(|e| thousandths_of(&e.weight)).collect();
+            set_weight(&mut e, index, Weight::saturating(target), balance).unwrap();
+            let got: Vec<u32> = e.iter().map(|e| thousandths_of(&e.weight)).collect();
             prop_assert_eq!(got.iter().map(|w| u64::from(*w)).sum::<u64>(), 100_000);
             if before.iter().map(|w| u64::from(*w)).sum::<u64>() == 100_000 {
                 prop_assert_eq!(got[index], target);

@@ -34,12 +34,14 @@ pub mod parse;
 pub mod schema;
 pub mod serialize;
 pub mod validate;
+pub mod weight;
 
 pub use compile::{CompiledFile, EnvId, FlagId, SegmentId};
 pub use context::{Context, ContextError};
 pub use diagnostic::{Code, Diagnostic, Location, Severity};
 pub use eval::{EvalError, EvalResult, Evaluation, Reason, Step};
 pub use model::FlagFile;
+pub use weight::Weight;
 
 /// A file that passed every check: its model and its compiled form.
 #[derive(Debug, Clone)]

@@ -14,6 +14,7 @@ use time::format_description::well_known::Rfc3339;
 use crate::bucket;
 use crate::diagnostic::Code;
 use crate::model::Op;
+use crate::weight::Weight;
 
 /// A leaf's op with its values ready to test.
 #[derive(Debug, Clone)]
@@ -265,7 +266,7 @@ pub(crate) fn compile_test(op: Op, values: &[Value], salt: &str) -> Result<Test,
         Op::Percent => {
             let mut below = Vec::new();
             for (i, v) in values.iter().enumerate() {
-                match v.as_number().map(milli_percent) {
+                match v.as_number().map(|n| Weight::from_number(n).map(Weight::thousandths)) {
                     Some(Ok(m)) => below.push(m),
                     Some(Err(why)) => problems.push(problem(i, Code::InvalidValue, why)),
                     None => problems.push(problem(
@@ -294,20 +295,6 @@ fn cmp_of(op: Op) -> Cmp {
 
 fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// A percentage (0 to 100, at most 3 decimals) in thousandths of a percent.
-pub(crate) fn milli_percent(n: &Number) -> Result<u32, String> {
-    let x = number(n);
-    if !(0.0..=100.0).contains(&x) {
-        return Err(format!("{n} is not a percentage between 0 and 100"));
-    }
-    let milli = x * 1000.0;
-    let rounded = milli.round();
-    if (milli - rounded).abs() > 1e-6 {
-        return Err(format!("{n} has more than 3 decimals (the finest step is 0.001 %)"));
-    }
-    Ok(rounded as u32)
 }
 
 /// A version, leniently: a leading `v`, and `1` or `1.2` for `1.0.0` / `1.2.0`.
@@ -473,13 +460,5 @@ mod tests {
         assert_eq!(p[0].index, None);
         let p = compile_test(Op::Percent, &[json!(10.0001)], "s").unwrap_err();
         assert_eq!(p[0].code, Code::InvalidValue);
-    }
-
-    #[test]
-    fn milli_percent_edges() {
-        assert_eq!(milli_percent(&Number::from_f64(33.333).unwrap()), Ok(33333));
-        assert_eq!(milli_percent(&Number::from(100)), Ok(100_000));
-        assert!(milli_percent(&Number::from_f64(100.001).unwrap()).is_err());
-        assert!(milli_percent(&Number::from(-1)).is_err());
     }
 }

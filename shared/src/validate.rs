@@ -14,6 +14,7 @@ use serde_json::Value;
 use crate::diagnostic::{Code, Diagnostic, Pointer};
 use crate::model::{Condition, FORMAT_VERSION, Flag, FlagFile, Rule, Serve, is_valid_key};
 use crate::ops;
+use crate::weight::{Weight, format_thousandths};
 
 /// Every error and warning in `file`, errors first within each place, in file order.
 pub fn validate(file: &FlagFile) -> Vec<Diagnostic> {
@@ -461,7 +462,7 @@ impl<'f> Validator<'f> {
                             format!("variant `{}` appears twice in this rollout", entry.variant),
                         );
                     }
-                    match ops::milli_percent(&entry.weight) {
+                    match Weight::from_number(&entry.weight).map(Weight::thousandths) {
                         Ok(m) => total += u64::from(m),
                         Err(why) => {
                             weights_ok = false;
@@ -469,11 +470,11 @@ impl<'f> Validator<'f> {
                         }
                     }
                 }
-                if weights_ok && total != 100_000 {
+                if weights_ok && total != u64::from(Weight::ALL.thousandths()) {
                     self.error(
                         Code::WeightSum,
                         &entries_at,
-                        format!("weights add up to {}, not 100", format_milli(total)),
+                        format!("weights add up to {}, not 100", format_thousandths(total)),
                     );
                 }
                 if let Some(path) = &r.bucket_by {
@@ -672,11 +673,6 @@ fn list<'a>(items: impl Iterator<Item = &'a str>) -> String {
     v.join(", ")
 }
 
-fn format_milli(m: u64) -> String {
-    let s = format!("{}.{:03}", m / 1000, m % 1000);
-    s.trim_end_matches('0').trim_end_matches('.').to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -720,12 +716,5 @@ mod tests {
         let cycles = find_cycles(&edges);
         assert_eq!(cycles.len(), 1);
         assert_eq!(cycles[0].len(), n + 1);
-    }
-
-    #[test]
-    fn milli_formatting() {
-        assert_eq!(format_milli(90_000), "90");
-        assert_eq!(format_milli(99_999), "99.999");
-        assert_eq!(format_milli(100_500), "100.5");
     }
 }

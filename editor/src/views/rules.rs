@@ -17,7 +17,8 @@
 
 use std::sync::Arc;
 
-use burgee_rules::edit::{EditError, apply_stage_template, parse_weight, set_weight, split_evenly, weight_number};
+use burgee_rules::Weight;
+use burgee_rules::edit::{EditError, apply_stage_template, set_weight, split_evenly};
 use burgee_rules::model::{
     Condition, Flag, FlagEnvironment, FlagFile, Prerequisite, Rollout, RolloutEntry, Rule, Serve,
 };
@@ -719,14 +720,17 @@ fn rollout_from(current: &str, variants: &[String], off: &str) -> Rollout {
     let entries = variants
         .iter()
         .enumerate()
-        .map(|(i, v)| RolloutEntry { variant: v.clone(), weight: weight_number(if i == on { 100_000 } else { 0 }) })
+        .map(|(i, v)| RolloutEntry {
+            variant: v.clone(),
+            weight: if i == on { Weight::ALL } else { Weight::NONE }.to_number(),
+        })
         .collect();
     Rollout { entries, bucket_by: None, salt: None }
 }
 
 /// An entry's weight in thousandths of a percent.
 fn weight(entry: &RolloutEntry) -> u32 {
-    burgee_rules::edit::weight_thousandths(&entry.weight).unwrap_or(0)
+    Weight::nearest(&entry.weight).map_or(0, Weight::thousandths)
 }
 
 /// The entry that takes the difference when entry `index` is typed: the one
@@ -768,7 +772,7 @@ fn rollout_ui(
                         .mark_elsewhere();
                     let (target, variant) = (at.clone(), entry.variant.clone());
                     let apply: super::field::Apply = Arc::new(move |doc: &mut Document, typed: &str| {
-                        let w = parse_weight(typed)?;
+                        let w = Weight::from_text(typed)?;
                         let mut outcome = Err(format!("the rollout no longer has `{variant}`"));
                         target.edit(doc, "Set rollout weight", false, |s| {
                             if let Serve::Rollout(r) = s
@@ -791,7 +795,9 @@ fn rollout_ui(
                     .text(format!("{prefix} rollout {} %", entry.variant));
                 let r = ui.add(slider).on_hover_text(format!("Dragging takes the difference from `{balance_name}`"));
                 if r.changed() {
-                    let w = (pct * 1000.0).round().clamp(0.0, 100_000.0) as u32;
+                    let w = Weight::saturating(
+                        (pct * 1000.0).round().clamp(0.0, f64::from(Weight::ALL.thousandths())) as u32
+                    );
                     at.edit(doc, "Set rollout weight", true, |s| {
                         if let Serve::Rollout(r) = s {
                             let _ = set_weight(&mut r.entries, i, w, balance);
@@ -821,7 +827,7 @@ fn rollout_ui(
                                     && i < r.entries.len()
                                 {
                                     // Its share goes to its balance first.
-                                    let _ = set_weight(&mut r.entries, i, 0, balance);
+                                    let _ = set_weight(&mut r.entries, i, Weight::NONE, balance);
                                     r.entries.remove(i);
                                 }
                             });
@@ -833,7 +839,7 @@ fn rollout_ui(
             }
         });
         let total: u32 = rollout.entries.iter().map(weight).sum();
-        if total != 100_000 {
+        if total != Weight::ALL.thousandths() {
             ui.colored_label(
                 ui.visuals().error_fg_color,
                 format!("weights add up to {}%, not 100%", f64::from(total) / 1000.0),
@@ -852,7 +858,7 @@ fn rollout_ui(
                     let v = v.clone();
                     at.edit(doc, "Add rollout entry", false, |s| {
                         if let Serve::Rollout(r) = s {
-                            r.entries.push(RolloutEntry { variant: v, weight: weight_number(0) });
+                            r.entries.push(RolloutEntry { variant: v, weight: Weight::NONE.to_number() });
                         }
                     });
                 }
@@ -902,7 +908,7 @@ fn rollout_bar(ui: &mut egui::Ui, rollout: &Rollout, variants: &[String]) {
     let (rect, _) = ui.allocate_exact_size(egui::vec2(width, 8.0), egui::Sense::hover());
     let mut x = rect.left();
     for entry in &rollout.entries {
-        let w = rect.width() * weight(entry) as f32 / 100_000.0;
+        let w = rect.width() * weight(entry) as f32 / Weight::ALL.thousandths() as f32;
         let part = egui::Rect::from_min_size(egui::pos2(x, rect.top()), egui::vec2(w, rect.height()));
         ui.painter().rect_filled(part, 0.0, super::color_of(variants, &entry.variant));
         x += w;
