@@ -27,50 +27,19 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use std::sync::Arc;
-
 use burgee_rules::{CompiledFile, Context, EnvId, EvalError, compile, load};
-use burgee_sidecar::metrics::Metrics;
-use burgee_sidecar::reload::store::{Outcome, Store};
-use burgee_sidecar::serve::app::App;
-use http_body_util::{BodyExt, Full};
 use serde_json::{Value, json};
 
-/// The sidecar's request handler serving `file`, called without a socket.
-struct Handler {
-    app: Arc<App>,
-    runtime: tokio::runtime::Runtime,
-    _shutdown: tokio::sync::watch::Sender<bool>,
-}
+mod support;
+use support::Service;
 
-impl Handler {
-    fn serving(file: &Path) -> Handler {
-        let metrics = Arc::new(Metrics::new());
-        let store = Arc::new(Store::new(file.to_path_buf(), None, metrics.clone()));
-        assert_eq!(store.reload(), Outcome::Accepted);
-        let (shutdown_tx, shutdown) = tokio::sync::watch::channel(false);
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        Handler { app: Arc::new(App::new(store, metrics, shutdown)), runtime, _shutdown: shutdown_tx }
-    }
-
-    /// `POST /ofrep/v1/evaluate/flags/{flag}` with this context (and
-    /// environment header): the status and the JSON body.
-    fn evaluate(&self, flag: &str, environment: Option<&str>, context: &Value) -> (u16, Value) {
-        let mut req = http::Request::builder()
-            .method("POST")
-            .uri(format!("/ofrep/v1/evaluate/flags/{flag}"))
-            .header("host", "localhost:8016");
-        if let Some(e) = environment {
-            req = req.header("x-burgee-environment", e);
-        }
-        let req = req.body(Full::new(bytes::Bytes::from(json!({"context": context}).to_string()))).unwrap();
-        self.runtime.block_on(async {
-            let response = burgee_sidecar::serve::routes::handle(self.app.clone(), req).await;
-            let status = response.status().as_u16();
-            let body = response.into_body().collect().await.unwrap().to_bytes();
-            (status, serde_json::from_slice(&body).unwrap())
-        })
-    }
+/// `POST /ofrep/v1/evaluate/flags/{flag}` with this context (and
+/// environment header) through the request handler: the status and the JSON body.
+fn evaluate(service: &Service, flag: &str, environment: Option<&str>, context: &Value) -> (u16, Value) {
+    let headers: Vec<(&str, &str)> = environment.map(|e| ("x-burgee-environment", e)).into_iter().collect();
+    let body = json!({"context": context}).to_string();
+    let reply = service.post_with(&format!("/ofrep/v1/evaluate/flags/{flag}"), &headers, body.as_bytes());
+    (reply.status, reply.json())
 }
 
 fn case_files(dir: &str) -> Vec<PathBuf> {
@@ -163,7 +132,7 @@ fn conformance_cases_hold_in_the_engine_and_the_binary() {
         let out = sidecar().arg("check").arg(&flags_path).output().unwrap();
         assert!(out.status.success(), "{name}: check rejected it: {}", String::from_utf8_lossy(&out.stdout));
 
-        let handler = Handler::serving(&flags_path);
+        let service = Service::serving(&flags_path, |_| {});
         let cases = case_file["cases"].as_array().unwrap_or_else(|| panic!("{name}: no cases"));
         assert!(!cases.is_empty(), "{name}: no cases");
         for case in cases {
@@ -219,7 +188,7 @@ fn conformance_cases_hold_in_the_engine_and_the_binary() {
             assert_eq!(got_cmp, want, "{label}: eval output");
 
             // The request handler answers exactly what `eval` prints, with the OFREP status.
-            let (status, answer) = handler.evaluate(flag, env_key, &context_json);
+            let (status, answer) = evaluate(&service, flag, env_key, &context_json);
             let want_status = match expect.get("error").and_then(Value::as_str) {
                 None => 200,
                 Some("FLAG_NOT_FOUND") => 404,

@@ -27,7 +27,9 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 mod support;
-use support::{LISTENING, Reply, Server, agent, poll_until, serve_command, serve_command_on};
+use support::{
+    LISTENING, Reply, Server, agent, exchange, head_and_body, poll_until, serve_command, serve_command_on, status_of,
+};
 
 /// The longest any condition is waited for.
 const WAIT: Duration = Duration::from_secs(10);
@@ -143,18 +145,14 @@ fn expected_status(shape: Shape) -> u16 {
 
 /// POST `body` on a connection of its own; the status, or the error.
 fn post_raw(addr: &str, path: &str, body: &[u8]) -> Result<(u16, String), String> {
-    let mut s = TcpStream::connect(addr).map_err(|e| e.to_string())?;
-    s.set_read_timeout(Some(WAIT * 3)).unwrap();
-    let head = format!(
+    let mut request = format!(
         "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
-    );
-    s.write_all(head.as_bytes()).map_err(|e| e.to_string())?;
-    s.write_all(body).map_err(|e| e.to_string())?;
-    let mut out = Vec::new();
-    s.read_to_end(&mut out).map_err(|e| e.to_string())?;
-    let text = String::from_utf8_lossy(&out).into_owned();
-    let status = text.get(9..12).and_then(|s| s.parse().ok()).ok_or_else(|| format!("no status: {text:?}"))?;
+    )
+    .into_bytes();
+    request.extend_from_slice(body);
+    let (text, _) = exchange(addr, &request, WAIT * 3).map_err(|e| e.to_string())?;
+    let status = status_of(&text).ok_or_else(|| format!("no status: {text:?}"))?;
     Ok((status, text))
 }
 
@@ -325,13 +323,7 @@ fn thirty_two_bodies_of_every_shape_at_once_in_a_64_mib_cgroup() {
 /// Send `head` (and nothing after it) and read what comes back, with the
 /// time it took; the connection must be closed by the server.
 fn send_and_wait(addr: &str, head: &str) -> (String, Duration) {
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(WAIT)).unwrap();
-    let started = Instant::now();
-    s.write_all(head.as_bytes()).unwrap();
-    let mut out = Vec::new();
-    s.read_to_end(&mut out).unwrap_or_else(|e| panic!("not closed by the server: {e}"));
-    (String::from_utf8_lossy(&out).into_owned(), started.elapsed())
+    exchange(addr, head.as_bytes(), WAIT).unwrap_or_else(|e| panic!("not closed by the server: {e}"))
 }
 
 #[test]
@@ -663,18 +655,14 @@ fn sighup_rereads_the_file_and_does_not_stop_the_server() {
 
 /// Send a request with exactly these header lines; the status line and body.
 fn raw_request(addr: &str, request_line: &str, headers: &[&str]) -> (String, String) {
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(WAIT)).unwrap();
     let mut text = format!("{request_line}\r\n");
     for h in headers {
         text.push_str(h);
         text.push_str("\r\n");
     }
     text.push_str("Connection: close\r\n\r\n");
-    s.write_all(text.as_bytes()).unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    let (head, body) = out.split_once("\r\n\r\n").unwrap();
+    let (answer, _) = exchange(addr, text.as_bytes(), WAIT).unwrap();
+    let (head, body) = head_and_body(&answer);
     (head.lines().next().unwrap().to_owned(), body.to_owned())
 }
 

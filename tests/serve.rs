@@ -28,7 +28,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde_json::{Value, json};
 
 mod support;
-use support::{Reply, Server, agent, poll_until, serve_command, serve_command_on};
+use support::{Reply, Server, agent, exchange, poll_until, serve_command, serve_command_on};
 
 /// The longest any condition is waited for.
 const WAIT: Duration = Duration::from_secs(5);
@@ -208,12 +208,7 @@ impl Sidecar {
 /// Send `request` on a new connection (it should say `Connection: close`)
 /// and read the whole answer.
 fn raw(addr: &str, request: &[u8]) -> String {
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(WAIT)).unwrap();
-    s.write_all(request).unwrap();
-    let mut out = Vec::new();
-    s.read_to_end(&mut out).unwrap();
-    String::from_utf8_lossy(&out).into_owned()
+    exchange(addr, request, WAIT).unwrap().0
 }
 
 /// A `/v1/events` subscription.

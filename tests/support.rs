@@ -1,14 +1,18 @@
-//! Helpers shared by the end-to-end tests that run the real
-//! `burgee-sidecar serve` (`serve.rs`, `bad_input.rs`, `soak.rs`): starting
-//! and stopping it, capturing its output, bounded waits, an HTTP agent, the
-//! answer a test inspects, and its resident memory.
+//! Helpers shared by the sidecar's tests: for the real `burgee-sidecar
+//! serve` (`serve.rs`, `bad_input.rs`, `hostile.rs`, `soak.rs`) starting and
+//! stopping it, capturing its output, bounded waits, an HTTP agent, requests
+//! written byte for byte on a connection of their own, and its resident
+//! memory; for tests without a socket (`bad_input.rs`, `conformance.rs`) the
+//! request handler called as a value ([`Service`]); and the answer either
+//! kind of test inspects ([`Reply`]).
 
 // Each test binary uses its own subset of these helpers; a failed unwrap in a
 // test helper is a failed test.
 #![allow(dead_code, clippy::unwrap_used)]
 
 use std::fs;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex, mpsc};
@@ -209,5 +213,89 @@ impl Reply {
     pub fn expect(&self, status: u16, body: &Value) {
         assert_eq!((self.status, &self.json()), (status, body), "{}", self.text);
         assert_eq!(self.header("content-type"), Some("application/json"));
+    }
+}
+
+/// Write `request` as it is on a new connection and read the whole answer,
+/// until the server closes the connection (the request should say
+/// `Connection: close`), waiting at most `within` for each read; the answer
+/// as text, and how long it took from the first byte sent.
+pub fn exchange(addr: &str, request: &[u8], within: Duration) -> std::io::Result<(String, Duration)> {
+    let mut s = TcpStream::connect(addr)?;
+    s.set_read_timeout(Some(within))?;
+    let started = Instant::now();
+    s.write_all(request)?;
+    let mut out = Vec::new();
+    s.read_to_end(&mut out)?;
+    Ok((String::from_utf8_lossy(&out).into_owned(), started.elapsed()))
+}
+
+/// An answer's status code, from its status line (`HTTP/1.1 404 Not Found`).
+pub fn status_of(answer: &str) -> Option<u16> {
+    answer.get(9..12)?.parse().ok()
+}
+
+/// An answer split into its head (status line and headers) and its body.
+pub fn head_and_body(answer: &str) -> (&str, &str) {
+    answer.split_once("\r\n\r\n").unwrap_or_else(|| panic!("no end of head: {answer:?}"))
+}
+
+/// The sidecar's request handler serving one flags file, called as a value
+/// without a socket (`serve::routes::handle`), on a runtime of its own.
+pub struct Service {
+    app: Arc<burgee_sidecar::serve::app::App>,
+    runtime: tokio::runtime::Runtime,
+    _shutdown: tokio::sync::watch::Sender<bool>,
+}
+
+impl Service {
+    /// Serve `file` (which must be valid) with the default settings, after
+    /// `configure` has changed what it wants (a token, CORS origins, …).
+    pub fn serving(file: &Path, configure: impl FnOnce(&mut burgee_sidecar::serve::app::App)) -> Service {
+        use burgee_sidecar::reload::store::{Outcome, Store};
+        let metrics = Arc::new(burgee_sidecar::metrics::Metrics::new());
+        let store = Arc::new(Store::new(file.to_path_buf(), None, metrics.clone()));
+        assert_eq!(store.reload(), Outcome::Accepted, "{} is served", file.display());
+        let (shutdown_tx, shutdown) = tokio::sync::watch::channel(false);
+        let mut app = burgee_sidecar::serve::app::App::new(store, metrics, shutdown);
+        configure(&mut app);
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        Service { app: Arc::new(app), runtime, _shutdown: shutdown_tx }
+    }
+
+    /// Send one request (with `Host: localhost:8016` unless `headers` give
+    /// one) and read the whole answer.
+    pub fn send(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+        use http_body_util::{BodyExt, Full};
+        let mut req = http::Request::builder().method(method).uri(path);
+        if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
+            req = req.header("host", "localhost:8016");
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let req = req.body(Full::new(bytes::Bytes::copy_from_slice(body))).unwrap();
+        self.runtime.block_on(async {
+            let response = burgee_sidecar::serve::routes::handle(self.app.clone(), req).await;
+            let status = response.status().as_u16();
+            let headers = response.headers().clone();
+            let body = response.into_body().collect().await.unwrap().to_bytes();
+            Reply { status, headers, text: String::from_utf8(body.to_vec()).unwrap() }
+        })
+    }
+
+    /// `GET path`.
+    pub fn get(&self, path: &str) -> Reply {
+        self.send("GET", path, &[], b"")
+    }
+
+    /// `POST path` with `body` and these headers.
+    pub fn post_with(&self, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+        self.send("POST", path, headers, body)
+    }
+
+    /// `POST path` with `body`.
+    pub fn post(&self, path: &str, body: &[u8]) -> Reply {
+        self.post_with(path, &[], body)
     }
 }

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
 
-use eframe::egui::{self, KeyboardShortcut, Modifiers, RichText};
+use eframe::egui::{self, KeyboardShortcut, RichText};
 
 use crate::document::{DiskState, DiskVersion, Document, SaveError};
 use crate::preview::Decider;
@@ -192,8 +192,7 @@ impl Default for BurgeeApp {
 
 /// The keyboard shortcuts, as desktop programs have them.
 pub mod shortcuts {
-    use super::{KeyboardShortcut, Modifiers};
-    use eframe::egui::Key;
+    use eframe::egui::{Key, KeyboardShortcut, Modifiers};
 
     /// File ▸ New.
     pub const NEW: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::N);
@@ -476,13 +475,13 @@ impl BurgeeApp {
                     if self.selected_flag.as_deref() == Some(from.as_str()) {
                         self.selected_flag = Some(to.clone());
                     }
-                    self.flag_view.say(&to, crate::views::flag::renamed_message(&from, &to, references));
+                    self.flag_view.say(&to, crate::views::renamed_message(&from, &to, references));
                 }
                 Applied::SegmentRenamed { from, to, references } => {
                     if self.segments.selected.as_deref() == Some(from.as_str()) {
                         self.segments.selected = Some(to.clone());
                     }
-                    let text = crate::views::flag::renamed_message(&from, &to, references);
+                    let text = crate::views::renamed_message(&from, &to, references);
                     self.segments.message = Some((to, text));
                 }
                 Applied::Done => {}
@@ -976,7 +975,7 @@ impl BurgeeApp {
                 ui.label("No problems.");
             }
             for d in &diagnostics {
-                if diagnostic_row(ui, d, true) {
+                if crate::views::diagnostic_row(ui, d, true) {
                     clicked = Some(d.pointer.clone());
                 }
             }
@@ -1318,36 +1317,7 @@ fn read_only_ui(ui: &mut egui::Ui, doc: &Document) {
          the editor reloads it when it changes on disk. The sidecar would refuse it for these reasons:",
     );
     ui.separator();
-    egui::ScrollArea::vertical().id_salt("load-errors").show(ui, |ui| diagnostics_list(ui, doc.load_errors()));
-}
-
-/// One diagnostic as a row: severity and code, where, what. With `link`,
-/// the row is a button (returns whether it was clicked).
-fn diagnostic_row(ui: &mut egui::Ui, d: &burgee_rules::Diagnostic, link: bool) -> bool {
-    let color = if d.is_error() { ui.visuals().error_fg_color } else { ui.visuals().warn_fg_color };
-    let severity = if d.is_error() { "error" } else { "warning" };
-    let place = match d.location {
-        Some(l) => format!("line {}, column {}", l.line, l.column),
-        None if d.pointer.is_empty() => "the file".to_owned(),
-        None => d.pointer.clone(),
-    };
-    ui.horizontal_wrapped(|ui| {
-        ui.label(RichText::new(format!("{severity}[{}]", d.code)).color(color).strong());
-        let clicked = if link {
-            ui.link(RichText::new(&place).monospace()).on_hover_text("Go to the field").clicked()
-        } else {
-            ui.label(RichText::new(&place).monospace());
-            false
-        };
-        ui.label(&d.message);
-        clicked
-    })
-    .inner
-}
-
-/// Errors and warnings, one a line: severity and code, where, what.
-pub fn diagnostics_list(ui: &mut egui::Ui, diagnostics: &[burgee_rules::Diagnostic]) {
-    for d in diagnostics {
-        diagnostic_row(ui, d, false);
-    }
+    egui::ScrollArea::vertical()
+        .id_salt("load-errors")
+        .show(ui, |ui| crate::views::diagnostics_list(ui, doc.load_errors()));
 }

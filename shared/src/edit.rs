@@ -19,7 +19,7 @@ use indexmap::IndexMap;
 
 use crate::diagnostic::Pointer;
 use crate::model::is_valid_key;
-use crate::model::{Condition, Flag, FlagFile, RolloutEntry, Rule, Segment, Serve};
+use crate::model::{Condition, Flag, FlagFile, Part, RolloutEntry, Rule, Segment, Serve};
 use crate::weight::Weight;
 
 /// Why an edit was refused; the message is fit to show a person.
@@ -168,19 +168,11 @@ fn rules_refs<'r>(
 }
 
 fn condition_refs(c: &Condition, key: &str, at: &Pointer, what: &str, out: &mut Vec<Reference>) {
-    match c {
-        Condition::All(_) | Condition::Any(_) | Condition::None(_) => {
-            if let Some((name, children)) = c.group() {
-                for (i, child) in children.iter().enumerate() {
-                    condition_refs(child, key, &at.key(name).index(i), what, out);
-                }
-            }
+    c.walk(|part, trail| {
+        if matches!(part, Part::Segment(s) if s == key) {
+            out.push(Reference { pointer: trail.pointer(at).key("segment").into(), description: what.to_string() })
         }
-        Condition::Segment(s) if s == key => {
-            out.push(Reference { pointer: at.key("segment").into(), description: what.to_string() })
-        }
-        Condition::Segment(_) | Condition::Leaf(_) => {}
-    }
+    });
 }
 
 /// Every place that uses variant `variant` of flag `flag`: the flag's off
@@ -353,16 +345,18 @@ pub fn rename_segment(file: &mut FlagFile, old: &str, new: &str) -> Result<usize
 }
 
 fn rename_in_condition(c: &mut Condition, old: &str, new: &str) -> usize {
-    match c {
-        Condition::All(children) | Condition::Any(children) | Condition::None(children) => {
-            children.iter_mut().map(|child| rename_in_condition(child, old, new)).sum()
+    let mut found = Vec::new();
+    c.walk(|part, trail| {
+        if matches!(part, Part::Segment(s) if s == old) {
+            found.push(trail.indices());
         }
-        Condition::Segment(s) if s == old => {
+    });
+    for indices in &found {
+        if let Some(Condition::Segment(s)) = c.get_mut(indices) {
             *s = new.to_string();
-            1
         }
-        Condition::Segment(_) | Condition::Leaf(_) => 0,
     }
+    found.len()
 }
 
 /// Rename variant `old` of flag `flag` to `new`, keeping its place, and update

@@ -19,6 +19,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Number, Value};
 
+use crate::diagnostic::Pointer;
+
 /// A whole flags file (format version 1).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -445,6 +447,33 @@ impl Flag {
     }
 }
 
+/// What a condition holds at its ends, as [`Condition::walk`] meets it.
+#[derive(Debug, Clone, Copy)]
+pub enum Part<'a> {
+    /// `{"segment": key}`: the context is in that segment.
+    Segment(&'a str),
+    /// An attribute test.
+    Leaf(&'a Leaf),
+}
+
+/// Where a [`Part`] sits inside a condition: the groups passed on the way
+/// down, each as its field name (`all`, `any`, `none`) and the child's index.
+#[derive(Debug, Clone, Copy)]
+pub struct Trail<'t>(&'t [(&'static str, usize)]);
+
+impl Trail<'_> {
+    /// The child positions from the condition down to the part, for
+    /// [`Condition::get_mut`].
+    pub fn indices(&self) -> Vec<usize> {
+        self.0.iter().map(|&(_, i)| i).collect()
+    }
+
+    /// The part's JSON pointer, given the condition's own pointer `at`.
+    pub fn pointer(&self, at: &Pointer) -> Pointer {
+        self.0.iter().fold(at.clone(), |p, &(name, i)| p.key(name).index(i))
+    }
+}
+
 impl Condition {
     /// For `all` / `any` / `none`: the group's field name and its children.
     pub fn group(&self) -> Option<(&'static str, &[Condition])> {
@@ -456,20 +485,56 @@ impl Condition {
         }
     }
 
+    /// Every segment reference and attribute test inside this condition, in
+    /// the order they are written, each with the [`Trail`] down to it.
+    ///
+    /// This is the one walk over a condition tree: validation, segment
+    /// references and renames, attribute paths and the editor's projection
+    /// all see a condition through it.
+    pub fn walk<'a>(&'a self, mut visit: impl FnMut(Part<'a>, Trail<'_>)) {
+        fn go<'a>(
+            c: &'a Condition,
+            steps: &mut Vec<(&'static str, usize)>,
+            visit: &mut dyn FnMut(Part<'a>, Trail<'_>),
+        ) {
+            match c {
+                Condition::Segment(key) => visit(Part::Segment(key), Trail(steps)),
+                Condition::Leaf(leaf) => visit(Part::Leaf(leaf), Trail(steps)),
+                Condition::All(_) | Condition::Any(_) | Condition::None(_) => {
+                    let Some((name, children)) = c.group() else { return };
+                    for (i, child) in children.iter().enumerate() {
+                        steps.push((name, i));
+                        go(child, steps, visit);
+                        steps.pop();
+                    }
+                }
+            }
+        }
+        go(self, &mut Vec::new(), &mut visit)
+    }
+
+    /// The node `indices` leads to (child positions from this condition
+    /// down, as [`Trail::indices`] gives them), or `None` if there is none.
+    pub fn get_mut(&mut self, indices: &[usize]) -> Option<&mut Condition> {
+        let mut node = self;
+        for &i in indices {
+            node = match node {
+                Condition::All(c) | Condition::Any(c) | Condition::None(c) => c.get_mut(i)?,
+                Condition::Segment(_) | Condition::Leaf(_) => return None,
+            };
+        }
+        Some(node)
+    }
+
     /// The segments this condition names (`{"segment": key}` anywhere
     /// inside it), in order.
     pub fn segments(&self) -> Vec<&str> {
-        fn collect<'a>(c: &'a Condition, out: &mut Vec<&'a str>) {
-            match c {
-                Condition::All(cs) | Condition::Any(cs) | Condition::None(cs) => {
-                    cs.iter().for_each(|c| collect(c, out));
-                }
-                Condition::Segment(s) => out.push(s),
-                Condition::Leaf(_) => {}
-            }
-        }
         let mut out = Vec::new();
-        collect(self, &mut out);
+        self.walk(|part, _| {
+            if let Part::Segment(key) = part {
+                out.push(key)
+            }
+        });
         out
     }
 
@@ -498,4 +563,51 @@ impl FlagFile {
 /// Whether `key` is a valid key: 1 to 128 of `A-Z a-z 0-9 _ - .`.
 pub fn is_valid_key(key: &str) -> bool {
     (1..=128).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `{"any": [{"segment": "beta"}, {"none": [leaf, {"segment": "staff"}]}]}`
+    fn nested() -> Condition {
+        Condition::Any(vec![
+            Condition::Segment("beta".into()),
+            Condition::None(vec![
+                Condition::leaf("country", Op::In, vec!["DE".into()]),
+                Condition::Segment("staff".into()),
+            ]),
+        ])
+    }
+
+    #[test]
+    fn walk_meets_every_part_in_order_with_its_pointer() {
+        let c = nested();
+        let at = Pointer::root().key("match");
+        let mut seen = Vec::new();
+        c.walk(|part, trail| {
+            let what = match part {
+                Part::Segment(s) => format!("segment {s}"),
+                Part::Leaf(l) => format!("leaf {}", l.attribute),
+            };
+            seen.push((what, trail.pointer(&at).as_str().to_owned(), trail.indices()));
+        });
+        let want = [
+            ("segment beta", "/match/any/0", vec![0]),
+            ("leaf country", "/match/any/1/none/0", vec![1, 0]),
+            ("segment staff", "/match/any/1/none/1", vec![1, 1]),
+        ];
+        let want: Vec<_> = want.into_iter().map(|(w, p, i)| (w.to_owned(), p.to_owned(), i)).collect();
+        assert_eq!(seen, want);
+        assert_eq!(c.segments(), ["beta", "staff"]);
+    }
+
+    #[test]
+    fn get_mut_follows_the_indices_a_trail_gives() {
+        let mut c = nested();
+        assert!(matches!(c.get_mut(&[1, 1]), Some(Condition::Segment(s)) if s == "staff"));
+        assert!(matches!(c.get_mut(&[]), Some(Condition::Any(_))));
+        assert!(c.get_mut(&[0, 0]).is_none(), "a segment has no children");
+        assert!(c.get_mut(&[2]).is_none(), "no third child");
+    }
 }

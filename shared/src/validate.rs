@@ -12,7 +12,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::diagnostic::{Code, Diagnostic, Pointer};
-use crate::model::{Condition, FORMAT_VERSION, Flag, FlagFile, Rule, Serve, is_valid_key};
+use crate::model::{Condition, FORMAT_VERSION, Flag, FlagFile, Part, Rule, Serve, is_valid_key};
 use crate::ops;
 use crate::weight::{Weight, format_thousandths};
 
@@ -501,28 +501,24 @@ impl<'f> Validator<'f> {
     }
 
     fn condition(&mut self, cond: &Condition, at: &Pointer, salt: &str) {
-        match cond {
-            Condition::All(_) | Condition::Any(_) | Condition::None(_) => {
-                if let Some((name, children)) = cond.group() {
-                    for (i, child) in children.iter().enumerate() {
-                        self.condition(child, &at.key(name).index(i), salt);
+        cond.walk(|part, trail| {
+            let at = trail.pointer(at);
+            match part {
+                Part::Segment(s) => self.segment_ref(s, &at.key("segment")),
+                Part::Leaf(leaf) => {
+                    self.attribute(&leaf.attribute, &at.key("attribute"));
+                    if let Err(problems) = ops::compile_test(leaf.op, &leaf.values, salt) {
+                        for p in problems {
+                            let place = match p.index {
+                                Some(i) => at.key("values").index(i),
+                                None => at.key("values"),
+                            };
+                            self.error(p.code, &place, p.message);
+                        }
                     }
                 }
             }
-            Condition::Segment(s) => self.segment_ref(s, &at.key("segment")),
-            Condition::Leaf(leaf) => {
-                self.attribute(&leaf.attribute, &at.key("attribute"));
-                if let Err(problems) = ops::compile_test(leaf.op, &leaf.values, salt) {
-                    for p in problems {
-                        let place = match p.index {
-                            Some(i) => at.key("values").index(i),
-                            None => at.key("values"),
-                        };
-                        self.error(p.code, &place, p.message);
-                    }
-                }
-            }
-        }
+        });
     }
 
     fn segment_cycles(&mut self) {

@@ -5,7 +5,7 @@
 //! functions build it), so people using a screen reader and egui_kittest
 //! tests can find it by label: e.g. `get_by_label(&variant_label("on", 120, 1000))`.
 
-use eframe::egui;
+use eframe::egui::{self, Color32};
 use egui::accesskit::Role;
 use egui_plot::{Bar, BarChart, Plot};
 
@@ -90,7 +90,7 @@ pub fn distribution_chart(ui: &mut egui::Ui, dist: &Distribution) -> egui::Respo
         .iter()
         .enumerate()
         .map(|(i, (variant, users))| {
-            let color = crate::views::variant_color(i);
+            let color = variant_color(i);
             Bar::new(i as f64, *users as f64)
                 .name(variant)
                 .width(0.6)
@@ -138,7 +138,7 @@ pub fn distribution_chart(ui: &mut egui::Ui, dist: &Distribution) -> egui::Respo
         for (i, (variant, users)) in dist.variants.iter().enumerate() {
             ui.horizontal(|ui| {
                 let (rect, _) = ui.allocate_exact_size(egui::vec2(10.0, 10.0), egui::Sense::hover());
-                ui.painter().rect_filled(rect, 2.0, crate::views::variant_color(i));
+                ui.painter().rect_filled(rect, 2.0, variant_color(i));
                 ui.label(variant_label(variant, *users, total));
             });
         }
@@ -159,7 +159,7 @@ pub fn rules_table(ui: &mut egui::Ui, dist: &Distribution) {
                 let served = dist.variants.iter().zip(&step.by_variant).enumerate().filter(|(_, (_, n))| **n > 0);
                 for (i, ((v, _), n)) in served {
                     let text = egui::RichText::new(format!("{v} {}", thousands(*n)));
-                    ui.label(text.color(crate::views::variant_color(i)));
+                    ui.label(text.color(variant_color(i)));
                 }
             });
             ui.end_row();
@@ -189,6 +189,28 @@ pub fn segment_table(ui: &mut egui::Ui, counts: &[(String, usize)], total: usize
             ui.end_row();
         }
     });
+}
+
+/// The colour of a flag's variant number `index` (in the flag's order),
+/// the same in the chart, its legend, the rules and the diff. Okabe and
+/// Ito's palette, which people with colour-vision deficiencies tell apart.
+pub fn variant_color(index: usize) -> Color32 {
+    const PALETTE: [Color32; 8] = [
+        Color32::from_rgb(0x00, 0x72, 0xb2), // blue
+        Color32::from_rgb(0xe6, 0x9f, 0x00), // orange
+        Color32::from_rgb(0x00, 0x9e, 0x73), // green
+        Color32::from_rgb(0xcc, 0x79, 0xa7), // pink
+        Color32::from_rgb(0x56, 0xb4, 0xe9), // sky blue
+        Color32::from_rgb(0xd5, 0x5e, 0x00), // vermillion
+        Color32::from_rgb(0xf0, 0xe4, 0x42), // yellow
+        Color32::from_rgb(0x99, 0x99, 0x99), // grey
+    ];
+    PALETTE[index % PALETTE.len()]
+}
+
+/// The colour of variant `variant` among `variants` (grey when it is not one of them).
+pub fn color_of(variants: &[String], variant: &str) -> Color32 {
+    variants.iter().position(|v| v == variant).map_or(Color32::GRAY, variant_color)
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
 
 use burgee_rules::context::TARGETING_KEY;
-use burgee_rules::model::{Condition, Serve};
+use burgee_rules::model::{Condition, Part, Serve};
 use burgee_rules::{Context, FlagFile};
 use serde_json::Map;
 
@@ -78,17 +78,12 @@ fn segment_paths(file: &FlagFile, key: &str, seen: &mut HashSet<String>, paths: 
 }
 
 fn condition_paths(file: &FlagFile, c: &Condition, seen: &mut HashSet<String>, paths: &mut BTreeSet<String>) {
-    match c {
-        Condition::All(cs) | Condition::Any(cs) | Condition::None(cs) => {
-            for c in cs {
-                condition_paths(file, c, seen, paths);
-            }
-        }
-        Condition::Segment(key) => segment_paths(file, key, seen, paths),
-        Condition::Leaf(leaf) => {
+    c.walk(|part, _| match part {
+        Part::Segment(key) => segment_paths(file, key, seen, paths),
+        Part::Leaf(leaf) => {
             paths.insert(leaf.attribute.clone());
         }
-    }
+    });
 }
 
 /// Each user with only its targeting key and the values at `paths`, stored

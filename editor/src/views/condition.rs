@@ -94,14 +94,7 @@ impl ConditionAt {
 
     /// The node in `file`, if it is still there.
     pub fn node_mut<'f>(&self, file: &'f mut FlagFile) -> Option<&'f mut Condition> {
-        let mut node = self.root_mut(file)?.as_mut()?;
-        for &i in &self.path {
-            node = match node {
-                Condition::All(c) | Condition::Any(c) | Condition::None(c) => c.get_mut(i)?,
-                Condition::Segment(_) | Condition::Leaf(_) => return None,
-            };
-        }
-        Some(node)
+        self.root_mut(file)?.as_mut()?.get_mut(&self.path)
     }
 
     /// Apply `f` to the node as one undo step (merged with the previous one

@@ -7,8 +7,8 @@
 use std::sync::Arc;
 
 use burgee_rules::edit::{
-    Reference, apply_stage_template, delete_flag, duplicate_flag, references_to_flag, references_to_variant,
-    rename_flag, rename_variant,
+    apply_stage_template, delete_flag, duplicate_flag, references_to_flag, references_to_variant, rename_flag,
+    rename_variant,
 };
 use burgee_rules::model::FlagFile;
 use eframe::egui::{self, RichText};
@@ -109,12 +109,6 @@ pub fn rename_flag_apply(from: &str) -> super::field::Apply {
     })
 }
 
-/// The message after a rename: `Renamed `a` to `b` (2 references updated).`
-pub fn renamed_message(from: &str, to: &str, references: usize) -> String {
-    let refs = super::plural(references, "reference");
-    format!("Renamed `{from}` to `{to}` ({refs} updated).")
-}
-
 /// The flag page of `key`. `sample` holds what the preview found about the
 /// rules of the environment shown (for warnings on the rules). Returns what
 /// the app should do with the selection.
@@ -141,7 +135,7 @@ pub fn flag_ui(
         if let Some(Applied::FlagRenamed { from, to, references }) =
             commit_field(ui, doc, id, spec, rename_flag_apply(key))
         {
-            view.say(&to, renamed_message(&from, &to, references));
+            view.say(&to, super::renamed_message(&from, &to, references));
             action = FlagAction::Select(to);
         }
         if ui.button("Duplicate flag").clicked() {
@@ -162,7 +156,7 @@ pub fn flag_ui(
     if view.confirm_delete.as_deref() == Some(key) {
         let refs = references_to_flag(&file, key);
         let question = format!("Delete flag `{key}`?");
-        match confirm_delete_ui(ui, "delete-flag", &question, &refs, "Delete flag") {
+        match super::confirm_delete_ui(ui, "delete-flag", &question, &refs, "Delete flag") {
             Some(true) => {
                 if let Some(Err(e)) = doc.try_edit("Delete flag", |m| delete_flag(m, key)) {
                     view.say(key, e.to_string());
@@ -224,56 +218,6 @@ pub fn flag_ui(
     view.environment = Some(env.clone());
     super::rules::environment_ui(ui, doc, &file, key, &env, sample.filter(|s| s.is_for(key, &env)));
     action
-}
-
-/// A modal asking to confirm a delete, listing the places that refer to
-/// what is deleted: `Some(true)` confirmed (the button or Enter),
-/// `Some(false)` cancelled (the button or Esc), `None` still open.
-pub fn confirm_delete_ui(
-    ui: &mut egui::Ui,
-    id: &str,
-    question: &str,
-    refs: &[Reference],
-    confirm: &str,
-) -> Option<bool> {
-    let mut answer = None;
-    let modal = egui::Modal::new(egui::Id::unique(id)).show(ui.ctx(), |ui| {
-        ui.set_max_width(520.0);
-        ui.heading(question);
-        if refs.is_empty() {
-            ui.label("Nothing in the file refers to it.");
-        } else {
-            ui.label(
-                RichText::new(format!(
-                    "{} in the file use it and will become errors until you change them:",
-                    super::plural(refs.len(), "place")
-                ))
-                .color(ui.visuals().warn_fg_color),
-            );
-            egui::ScrollArea::vertical().max_height(240.0).show(ui, |ui| {
-                for r in refs {
-                    ui.label(format!("• {}", r.description));
-                }
-            });
-        }
-        ui.add_space(6.0);
-        ui.horizontal(|ui| {
-            if ui.button(confirm).clicked() {
-                answer = Some(true);
-            }
-            if ui.button("Cancel").clicked() {
-                answer = Some(false);
-            }
-        });
-        ui.label(RichText::new("Enter deletes, Esc cancels. Undo brings it back.").weak().small());
-    });
-    if answer.is_none() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
-        answer = Some(true);
-    }
-    if answer.is_none() && modal.should_close() {
-        answer = Some(false);
-    }
-    answer
 }
 
 fn stage_ui(ui: &mut egui::Ui, doc: &mut Document, view: &mut FlagView, file: &FlagFile, key: &str) {
@@ -368,7 +312,7 @@ fn variants_ui(ui: &mut egui::Ui, doc: &mut Document, view: &mut FlagView, file:
     {
         let refs = references_to_variant(file, key, &variant);
         let question = format!("Delete variant `{variant}` of `{key}`?");
-        match confirm_delete_ui(ui, "delete-variant", &question, &refs, "Delete variant") {
+        match super::confirm_delete_ui(ui, "delete-variant", &question, &refs, "Delete variant") {
             Some(true) => {
                 doc.edit("Delete variant", |m| {
                     if let Some(f) = m.flags.get_mut(key).map(Arc::make_mut) {
@@ -487,11 +431,5 @@ mod tests {
         assert_eq!(ValueType::of(&Value::from("x")).empty(), Value::from(""));
         assert_eq!(ValueType::of(&serde_json::json!({"a": 1})), ValueType::Object);
         assert!(ValueType::Number.empty().is_number());
-    }
-
-    #[test]
-    fn a_rename_message_counts_references() {
-        assert_eq!(renamed_message("a", "b", 1), "Renamed `a` to `b` (1 reference updated).");
-        assert_eq!(renamed_message("a", "b", 0), "Renamed `a` to `b` (0 references updated).");
     }
 }

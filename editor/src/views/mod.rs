@@ -17,9 +17,11 @@ pub mod save;
 pub mod segments;
 pub mod stages;
 
-use eframe::egui::{self, Color32, RichText};
+use burgee_rules::edit::Reference;
+use eframe::egui::{self, RichText};
 
 use crate::document::Document;
+pub use crate::preview::chart::{color_of, variant_color};
 
 /// A single-line text field with a visible label before it; the label is its
 /// accessible name. Returns the field's response.
@@ -29,28 +31,6 @@ pub fn labelled_text(ui: &mut egui::Ui, label: &str, text: &mut String) -> egui:
         ui.add(egui::TextEdit::singleline(text).desired_width(220.0)).labelled_by(l.id)
     })
     .inner
-}
-
-/// The colour of a flag's variant number `index` (in the flag's order),
-/// the same in the chart, its legend, the rules and the diff. Okabe and
-/// Ito's palette, which people with colour-vision deficiencies tell apart.
-pub fn variant_color(index: usize) -> Color32 {
-    const PALETTE: [Color32; 8] = [
-        Color32::from_rgb(0x00, 0x72, 0xb2), // blue
-        Color32::from_rgb(0xe6, 0x9f, 0x00), // orange
-        Color32::from_rgb(0x00, 0x9e, 0x73), // green
-        Color32::from_rgb(0xcc, 0x79, 0xa7), // pink
-        Color32::from_rgb(0x56, 0xb4, 0xe9), // sky blue
-        Color32::from_rgb(0xd5, 0x5e, 0x00), // vermillion
-        Color32::from_rgb(0xf0, 0xe4, 0x42), // yellow
-        Color32::from_rgb(0x99, 0x99, 0x99), // grey
-    ];
-    PALETTE[index % PALETTE.len()]
-}
-
-/// The colour of variant `variant` among `variants` (grey when it is not one of them).
-pub fn color_of(variants: &[String], variant: &str) -> Color32 {
-    variants.iter().position(|v| v == variant).map_or(Color32::GRAY, variant_color)
 }
 
 /// A variant's name in its colour (a small swatch, then the name).
@@ -185,6 +165,93 @@ pub fn choice_named(
     chosen
 }
 
+/// A modal asking to confirm a delete, listing the places that refer to
+/// what is deleted: `Some(true)` confirmed (the button or Enter),
+/// `Some(false)` cancelled (the button or Esc), `None` still open.
+pub fn confirm_delete_ui(
+    ui: &mut egui::Ui,
+    id: &str,
+    question: &str,
+    refs: &[Reference],
+    confirm: &str,
+) -> Option<bool> {
+    let mut answer = None;
+    let modal = egui::Modal::new(egui::Id::unique(id)).show(ui.ctx(), |ui| {
+        ui.set_max_width(520.0);
+        ui.heading(question);
+        if refs.is_empty() {
+            ui.label("Nothing in the file refers to it.");
+        } else {
+            ui.label(
+                RichText::new(format!(
+                    "{} in the file use it and will become errors until you change them:",
+                    plural(refs.len(), "place")
+                ))
+                .color(ui.visuals().warn_fg_color),
+            );
+            egui::ScrollArea::vertical().max_height(240.0).show(ui, |ui| {
+                for r in refs {
+                    ui.label(format!("• {}", r.description));
+                }
+            });
+        }
+        ui.add_space(6.0);
+        ui.horizontal(|ui| {
+            if ui.button(confirm).clicked() {
+                answer = Some(true);
+            }
+            if ui.button("Cancel").clicked() {
+                answer = Some(false);
+            }
+        });
+        ui.label(RichText::new("Enter deletes, Esc cancels. Undo brings it back.").weak().small());
+    });
+    if answer.is_none() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
+        answer = Some(true);
+    }
+    if answer.is_none() && modal.should_close() {
+        answer = Some(false);
+    }
+    answer
+}
+
+/// The message after a rename: `Renamed `a` to `b` (2 references updated).`
+pub fn renamed_message(from: &str, to: &str, references: usize) -> String {
+    let refs = plural(references, "reference");
+    format!("Renamed `{from}` to `{to}` ({refs} updated).")
+}
+
+/// One diagnostic as a row: severity and code, where, what. With `link`,
+/// the row is a button (returns whether it was clicked).
+pub fn diagnostic_row(ui: &mut egui::Ui, d: &burgee_rules::Diagnostic, link: bool) -> bool {
+    let color = if d.is_error() { ui.visuals().error_fg_color } else { ui.visuals().warn_fg_color };
+    let severity = if d.is_error() { "error" } else { "warning" };
+    let place = match d.location {
+        Some(l) => format!("line {}, column {}", l.line, l.column),
+        None if d.pointer.is_empty() => "the file".to_owned(),
+        None => d.pointer.clone(),
+    };
+    ui.horizontal_wrapped(|ui| {
+        ui.label(RichText::new(format!("{severity}[{}]", d.code)).color(color).strong());
+        let clicked = if link {
+            ui.link(RichText::new(&place).monospace()).on_hover_text("Go to the field").clicked()
+        } else {
+            ui.label(RichText::new(&place).monospace());
+            false
+        };
+        ui.label(&d.message);
+        clicked
+    })
+    .inner
+}
+
+/// Errors and warnings, one a line: severity and code, where, what.
+pub fn diagnostics_list(ui: &mut egui::Ui, diagnostics: &[burgee_rules::Diagnostic]) {
+    for d in diagnostics {
+        diagnostic_row(ui, d, false);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,5 +267,11 @@ mod tests {
         assert_eq!(env_pointer("a/b", "prod"), "/flags/a~1b/environments/prod");
         assert_eq!(plural(1, "error"), "1 error");
         assert_eq!(plural(3, "warning"), "3 warnings");
+    }
+
+    #[test]
+    fn a_rename_message_counts_references() {
+        assert_eq!(renamed_message("a", "b", 1), "Renamed `a` to `b` (1 reference updated).");
+        assert_eq!(renamed_message("a", "b", 0), "Renamed `a` to `b` (0 references updated).");
     }
 }

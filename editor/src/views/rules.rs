@@ -228,9 +228,7 @@ pub fn environment_ui(
                 pointer: pointer.clone(),
                 description: format!("the flag becomes off in {env_key}: everyone there gets `{}`", flag.off),
             }];
-            if let Some(answer) =
-                super::flag::confirm_delete_ui(ui, "remove-settings", &question, &refs, "Remove settings")
-            {
+            if let Some(answer) = super::confirm_delete_ui(ui, "remove-settings", &question, &refs, "Remove settings") {
                 if answer {
                     doc.edit("Remove environment settings", |m| {
                         if let Some(f) = m.flags.get_mut(key).map(Arc::make_mut) {

@@ -349,7 +349,7 @@ pub fn disk_ui(ctx: &egui::Context, doc: &Document, review: &mut DiskReview, sav
             ui.heading(format!("{name} changed on disk and is not a valid flags file"));
             ui.label("It cannot be merged by flag. These are its problems:");
             egui::ScrollArea::vertical().max_height(160.0).id_salt("disk-errors").show(ui, |ui| {
-                crate::app::diagnostics_list(ui, review.disk.load_errors());
+                super::diagnostics_list(ui, review.disk.load_errors());
             });
         } else {
             ui.heading(format!("{name} changed on disk"));

@@ -126,7 +126,7 @@ pub fn segment_ui(ui: &mut egui::Ui, doc: &mut Document, view: &mut SegmentsView
         if let Some(Applied::SegmentRenamed { from, to, references }) =
             commit_field(ui, doc, id, spec, rename_segment_apply(&key))
         {
-            view.message = Some((to.clone(), super::flag::renamed_message(&from, &to, references)));
+            view.message = Some((to.clone(), super::renamed_message(&from, &to, references)));
             view.selected = Some(to);
         }
         if ui.button("Delete segment").clicked() {
@@ -136,7 +136,7 @@ pub fn segment_ui(ui: &mut egui::Ui, doc: &mut Document, view: &mut SegmentsView
     if view.confirm_delete.as_deref() == Some(key.as_str()) {
         let refs = references_to_segment(&file, &key);
         let question = format!("Delete segment `{key}`?");
-        match super::flag::confirm_delete_ui(ui, "delete-segment", &question, &refs, "Delete segment") {
+        match super::confirm_delete_ui(ui, "delete-segment", &question, &refs, "Delete segment") {
             Some(true) => {
                 let _ = doc.try_edit("Delete segment", |m| delete_segment(m, &key));
                 view.confirm_delete = None;

@@ -279,6 +279,9 @@ async fn serve_health(
             () = &mut stopped => return,
         };
         let app = app.clone();
+        // A probe has no body; the connection still ends within the
+        // configured body time after its headers (`--body-read-timeout`).
+        let app_body_time = app.body_read_timeout;
         let service = service_fn(move |req| {
             let app = app.clone();
             async move { Ok::<_, Infallible>(health::handle_health(app, req).await) }
@@ -289,7 +292,7 @@ async fn serve_health(
             .keep_alive(false)
             .serve_connection(TokioIo::new(stream), service);
         tokio::spawn(async move {
-            let _ = tokio::time::timeout(header_read_timeout + body::BODY_TIME, conn).await;
+            let _ = tokio::time::timeout(header_read_timeout + app_body_time, conn).await;
             drop(permit);
         });
     }

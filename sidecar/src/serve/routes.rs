@@ -63,8 +63,11 @@ where
     let none = String::new;
     match segments.as_slice() {
         ["ofrep", "v1", "evaluate", "flags"] => {
-            let r =
-                if method == Method::POST { evaluate::ofrep_bulk(app, req).await } else { Err(not_allowed("POST")) };
+            let r = if method == Method::POST {
+                evaluate::ofrep_bulk(app, req).await
+            } else {
+                Err(RequestError::MethodNotAllowed("POST"))
+            };
             (Route::ofrep_bulk, none(), r)
         }
         ["ofrep", "v1", "evaluate", "flags", key] => {
@@ -72,7 +75,7 @@ where
             let r = if method == Method::POST {
                 evaluate::ofrep_flag(app, &key, req).await
             } else {
-                Err(not_allowed("POST"))
+                Err(RequestError::MethodNotAllowed("POST"))
             };
             (Route::ofrep_flag, key, r)
         }
@@ -90,10 +93,6 @@ where
         ["metrics"] => (Route::operations, none(), only_get(&method).map(|()| health::metrics(app))),
         _ => (Route::other, none(), Err(RequestError::NoEndpoint(path.clone()))),
     }
-}
-
-fn not_allowed(allow: &'static str) -> RequestError {
-    RequestError::MethodNotAllowed(allow)
 }
 
 /// `Ok` when the request's `Host` may be served: a `400` without one; a
