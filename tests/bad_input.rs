@@ -384,6 +384,28 @@ fn a_missing_or_wrong_token_is_401_when_one_is_required() {
     r.expect(200, &normal_answer());
 }
 
+/// A request refused before its body is read leaves that body on the
+/// connection; the answer says the connection closes, so a pooling client
+/// does not send its next request on a connection the server ends.
+#[test]
+fn a_request_refused_before_its_body_is_read_says_its_connection_closes() {
+    let (s, _dir) = service(|app| app.token = Some("s3cret".into()));
+    let length = NORMAL_BODY.len().to_string();
+    let with_body = [("Content-Length", length.as_str())];
+    let r = s.post_with(NORMAL_PATH, &with_body, NORMAL_BODY.as_bytes());
+    assert_eq!((r.status, r.header("connection")), (401, Some("close")), "{}", r.text);
+    let r = s.send("GET", "/v1/flags/rate", &[], b"");
+    assert_eq!((r.status, r.header("connection")), (401, None), "no body, nothing left unread");
+    let auth = ("Authorization", "Bearer s3cret");
+    let r = s.post_with("/nowhere", &[auth, with_body[0]], NORMAL_BODY.as_bytes());
+    assert_eq!((r.status, r.header("connection")), (404, Some("close")), "{}", r.text);
+    // Refused for what the body says: it was read whole; the connection goes on.
+    let r = s.post_with(NORMAL_PATH, &[auth, ("Content-Length", "5")], b"{oops");
+    assert_eq!((r.status, r.header("connection")), (400, None), "{}", r.text);
+    let r = s.post_with(NORMAL_PATH, &[auth, with_body[0]], NORMAL_BODY.as_bytes());
+    assert_eq!((r.status, r.header("connection")), (200, None), "{}", r.text);
+}
+
 // ---------------------------------------------------------------------------
 // The real binary: what only a process shows
 

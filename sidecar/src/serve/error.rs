@@ -61,6 +61,18 @@ pub enum RequestError {
 }
 
 impl RequestError {
+    /// Whether the request's whole body had been read when this error was
+    /// found (it is about the body's content). When not, and the request
+    /// has a body, the rest of it is still on the connection.
+    pub fn after_the_body(&self) -> bool {
+        matches!(
+            self,
+            RequestError::Body(BodyError::Shape(_) | BodyError::Syntax(_))
+                | RequestError::BodyNotAnObject(_)
+                | RequestError::Context(_)
+        )
+    }
+
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         match self {

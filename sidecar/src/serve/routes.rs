@@ -26,14 +26,32 @@ where
 {
     let started = Instant::now();
     let origin = req.headers().get(header::ORIGIN).cloned();
+    let has_body = has_body(req.headers());
     let (route, key, answer) = route(&app, req).await;
-    let mut response = answer.unwrap_or_else(|e| e.into_response(&key));
+    let mut response = answer.unwrap_or_else(|e| {
+        // Refused before its body was read (a wrong token, an unknown
+        // path…): the unread rest would be taken for the next request, so
+        // the client is told this connection ends (hyper closes it).
+        let unread = has_body && !e.after_the_body();
+        let mut r = e.into_response(&key);
+        if unread {
+            r.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
+        r
+    });
     if let Some(origin) = origin {
         cors(&app, &origin, response.headers_mut());
     }
     nosniff(&mut response);
     app.metrics.observe(route, started.elapsed());
     response
+}
+
+/// Whether the request says a body follows (a non-zero `Content-Length`, or
+/// a `Transfer-Encoding`).
+fn has_body(headers: &HeaderMap) -> bool {
+    headers.contains_key(header::TRANSFER_ENCODING)
+        || headers.get(header::CONTENT_LENGTH).is_some_and(|v| v.as_bytes() != b"0")
 }
 
 /// The route (for the latency histogram), the flag key the path names (for
