@@ -3,13 +3,13 @@
 //! versions, timestamps and weights are read once; targets and key lists
 //! become hash sets. Evaluation ([`crate::eval`]) never looks at the model.
 
+use hashbrown::{HashMap, HashSet};
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::context::TARGETING_KEY;
+use crate::context::{TARGETING_KEY, path_hash};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::model::{Condition, Flag, FlagFile, Serve};
 use crate::ops::{self, Test};
@@ -46,8 +46,8 @@ pub struct CompiledFile {
     /// environment's settings of all flags lie side by side, so evaluating
     /// every flag reads memory in order.
     pub(crate) settings: Vec<Vec<Option<FlagEnv>>>,
-    /// Every flag's variants (key and value), flag after flag, in one block.
-    pub(crate) variants: Vec<(Box<str>, Value)>,
+    /// Every flag's variants, flag after flag, in one block.
+    pub(crate) variants: Vec<CompiledVariant>,
     pub(crate) flag_index: HashMap<Box<str>, FlagId>,
     pub(crate) segments: Vec<CompiledSegment>,
     /// Targeting key → where it is an individual target, sorted by flag and
@@ -55,6 +55,15 @@ pub struct CompiledFile {
     /// flag (instead of one hash per flag when evaluating all of them).
     pub(crate) targets: HashMap<Box<str>, Box<[Target]>>,
     pub(crate) warnings: Vec<Diagnostic>,
+}
+
+/// A variant: its key, its value, and the value's JSON text (written once
+/// here, so an answer copies it instead of serializing the value again).
+#[derive(Debug, Clone)]
+pub(crate) struct CompiledVariant {
+    pub(crate) key: Box<str>,
+    pub(crate) value: Value,
+    pub(crate) json: Box<str>,
 }
 
 /// An individual target: in `flag`'s settings for `env`, the key gets `variant`.
@@ -116,6 +125,8 @@ pub(crate) struct RolloutServe {
     pub(crate) certain: Option<usize>,
     /// Shared by every rollout with the same path (most use `targetingKey`).
     pub(crate) bucket_by: Arc<str>,
+    /// The hash of `bucket_by` for context lookups.
+    pub(crate) bucket_by_hash: u64,
     /// Shared with the flag's other rollouts when it is the flag's key.
     pub(crate) salt: Arc<str>,
 }
@@ -133,6 +144,8 @@ pub(crate) enum Cond {
 #[derive(Debug, Clone)]
 pub(crate) struct CompiledLeaf {
     pub(crate) attribute: Arc<str>,
+    /// The hash of `attribute` for context lookups, worked out once here.
+    pub(crate) attribute_hash: u64,
     pub(crate) test: Test,
     pub(crate) kind: LeafKind,
 }
@@ -222,7 +235,7 @@ struct Compiler<'f> {
     /// Filled as flags are compiled, in flag and environment order.
     targets: RefCell<HashMap<Box<str>, Vec<Target>>>,
     /// Filled as flags are compiled, flag after flag.
-    variants: RefCell<Vec<(Box<str>, Value)>>,
+    variants: RefCell<Vec<CompiledVariant>>,
 }
 
 type Compiled<T> = Result<T, Diagnostic>;
@@ -350,7 +363,11 @@ impl<'f> Compiler<'f> {
         }
         let mut variants = self.variants.borrow_mut();
         let first_variant = variants.len();
-        variants.extend(flag.variants.iter().map(|(k, v)| (k.as_str().into(), v.clone())));
+        variants.extend(flag.variants.iter().map(|(k, v)| CompiledVariant {
+            key: k.as_str().into(),
+            value: v.clone(),
+            json: v.to_string().into(),
+        }));
         let compiled = CompiledFlag {
             key: key.into(),
             stage: flag.stage.as_deref().map(Into::into),
@@ -385,6 +402,7 @@ impl<'f> Compiler<'f> {
                     ranges,
                     certain,
                     bucket_by: self.intern(r.bucket_by.as_deref().unwrap_or(TARGETING_KEY)),
+                    bucket_by_hash: path_hash(r.bucket_by.as_deref().unwrap_or(TARGETING_KEY)),
                     salt: self.intern(r.salt.as_deref().unwrap_or(flag_key)),
                 })
             }
@@ -421,7 +439,12 @@ impl<'f> Compiler<'f> {
                     Op::NotExists => LeafKind::NotExists,
                     _ => LeafKind::Positive,
                 };
-                Cond::Leaf(Box::new(CompiledLeaf { attribute: self.intern(&leaf.attribute), test, kind }))
+                Cond::Leaf(Box::new(CompiledLeaf {
+                    attribute: self.intern(&leaf.attribute),
+                    attribute_hash: path_hash(&leaf.attribute),
+                    test,
+                    kind,
+                }))
             }
         })
     }

@@ -1,16 +1,76 @@
 //! The evaluation context: a targeting key plus any attributes, and how an
 //! attribute path (`company.plan`) finds a value in it.
+//!
+//! A context is stored ready for lookups: every attribute, nested objects'
+//! members included, is one entry with its whole dotted path, side by side
+//! in document order, so a lookup compares paths instead of walking maps,
+//! and reading a request body builds no map at all ([`Context::from_json_slice`]).
+//! Contexts with many entries also get a hash index.
 
-use serde_json::{Map, Value};
+use std::hash::{BuildHasher, Hash, Hasher};
+use std::sync::OnceLock;
+
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Number, Value};
 use thiserror::Error;
 
 /// The key of the targeting key in a context.
 pub const TARGETING_KEY: &str = "targetingKey";
 
+/// Past this many entries, lookups go through a hash index.
+const INDEXED: usize = 16;
+
+/// `serde_json`'s name for a number read with `arbitrary_precision` (it
+/// comes to a visitor as a map with this one key).
+const NUMBER_TOKEN: &str = "$serde_json::private::Number";
+
+/// No parent: a top-level attribute.
+const TOP: u32 = u32::MAX;
+
 /// What a request says about the user: `targetingKey` and attributes.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 pub struct Context {
-    attributes: Map<String, Value>,
+    /// Every attribute, an object before its members, in document order.
+    entries: Vec<Entry>,
+    /// Every entry's path, one after another (an entry has its range).
+    paths: String,
+    /// Every entry's [`path_hash`], by entry, side by side: a lookup scans
+    /// these before it compares a path.
+    hashes: Vec<u64>,
+    /// Entries by path, when there are more than [`INDEXED`].
+    index: Option<hashbrown::HashTable<u32>>,
+    /// The top-level `targetingKey` entry, if any.
+    targeting: Option<u32>,
+    /// Objects with their members, by entry, each made when a lookup first
+    /// asks for it (kept apart, so entries stay small for lookups).
+    objects: OnceLock<Box<[OnceLock<Value>]>>,
+}
+
+#[derive(Clone)]
+struct Entry {
+    /// The whole path in `paths` (`company.plan`).
+    start: u32,
+    end: u32,
+    /// Where the entry's own key starts in `paths` (`plan`).
+    key_start: u32,
+    parent: u32,
+    reach: Reach,
+    /// The value; for an object, an empty object (its members are entries).
+    value: Value,
+}
+
+/// How a lookup may find an entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Reach {
+    /// By walking nested objects: a path of keys without dots.
+    Walk,
+    /// A top-level key spelled with dots (`"company.plan": …`), found only
+    /// when walking finds nothing.
+    Literal,
+    /// Under a key with a dot: no path reaches it (kept for [`Context::attributes`]).
+    Hidden,
+    /// Replaced by a later value of the same key.
+    Replaced,
 }
 
 /// Why a JSON value is not a context.
@@ -24,6 +84,17 @@ pub enum ContextError {
     TargetingKeyNotString(&'static str),
 }
 
+/// Why a JSON text is not a context.
+#[derive(Debug, Error)]
+pub enum ContextTextError {
+    /// Not JSON.
+    #[error("{0}")]
+    Syntax(serde_json::Error),
+    /// JSON, but not a context.
+    #[error(transparent)]
+    Context(#[from] ContextError),
+}
+
 impl Context {
     /// An empty context (no targeting key, no attributes).
     pub fn new() -> Self {
@@ -32,9 +103,10 @@ impl Context {
 
     /// A context with just a targeting key.
     pub fn with_key(key: impl Into<String>) -> Self {
-        let mut attributes = Map::new();
-        attributes.insert(TARGETING_KEY.into(), Value::String(key.into()));
-        Context { attributes }
+        let mut c = Context::new();
+        c.push(TOP, TARGETING_KEY, Value::String(key.into()));
+        c.reindex();
+        c
     }
 
     /// A context from a JSON object; `targetingKey`, when present, must be a
@@ -48,26 +120,46 @@ impl Context {
 
     /// A context from a JSON object's fields.
     pub fn from_map(attributes: Map<String, Value>) -> Result<Self, ContextError> {
-        match attributes.get(TARGETING_KEY) {
-            None | Some(Value::String(_)) | Some(Value::Null) => Ok(Context { attributes }),
-            Some(other) => Err(ContextError::TargetingKeyNotString(crate::diagnostic::kind_of(other))),
+        let mut c = Context::new();
+        c.add_members(TOP, attributes);
+        c.finish()
+    }
+
+    /// A context from the text of a JSON object, read straight into the
+    /// context (no JSON tree is built on the way).
+    pub fn from_json_slice(text: &[u8]) -> Result<Self, ContextTextError> {
+        let mut de = serde_json::Deserializer::from_slice(text);
+        let read = ContextSeed.deserialize(&mut de).and_then(|read| de.end().map(|()| read));
+        match read.map_err(ContextTextError::Syntax)? {
+            Ok(Some(context)) => Ok(context),
+            Ok(None) => Err(ContextError::NotAnObject("null").into()),
+            Err(e) => Err(e.into()),
         }
     }
 
     /// Set an attribute (a top-level key; use nested objects for paths).
     pub fn set(&mut self, key: impl Into<String>, value: Value) -> &mut Self {
-        self.attributes.insert(key.into(), value);
+        let key = key.into();
+        self.replace_sibling(TOP, &key);
+        self.add(TOP, &key, value);
+        self.reindex();
         self
     }
 
     /// The targeting key, when present.
     pub fn targeting_key(&self) -> Option<&str> {
-        self.attributes.get(TARGETING_KEY).and_then(Value::as_str)
+        self.targeting.and_then(|i| self.entries[i as usize].value.as_str())
     }
 
     /// The context's fields as JSON.
-    pub fn attributes(&self) -> &Map<String, Value> {
-        &self.attributes
+    pub fn attributes(&self) -> Map<String, Value> {
+        let mut top = Map::new();
+        for (i, e) in self.entries.iter().enumerate() {
+            if e.parent == TOP && e.reach != Reach::Replaced {
+                top.insert(self.key_of(e).to_owned(), self.value_of(i).clone());
+            }
+        }
+        top
     }
 
     /// The value at a dot-separated path, or `None` when absent or null.
@@ -76,18 +168,392 @@ impl Context {
     /// that finds nothing, a top-level key spelled `company.plan` is used, so
     /// flat contexts (as from query strings) work too.
     pub fn lookup(&self, path: &str) -> Option<&Value> {
-        let mut parts = path.split('.');
-        let first = parts.next()?;
-        let mut here = self.attributes.get(first);
-        for part in parts {
-            here = here.and_then(|v| v.as_object()).and_then(|o| o.get(part));
-        }
-        let found = match here {
-            Some(v) => Some(v),
-            None if path.contains('.') => self.attributes.get(path),
-            None => None,
+        self.lookup_hashed(path, path_hash(path))
+    }
+
+    /// [`Context::lookup`] with the path's [`path_hash`] worked out before
+    /// (once per file, for the paths a compiled file looks up).
+    pub(crate) fn lookup_hashed(&self, path: &str, hash: u64) -> Option<&Value> {
+        let found = match self.find(path, hash, Reach::Walk) {
+            Some(i) => i,
+            None if path.contains('.') => self.find(path, hash, Reach::Literal)?,
+            None => return None,
         };
-        found.filter(|v| !v.is_null())
+        Some(self.value_of(found)).filter(|v| !v.is_null())
+    }
+
+    fn find(&self, path: &str, hash: u64, reach: Reach) -> Option<usize> {
+        let matches = |i: usize| self.entries[i].reach == reach && self.path_of(&self.entries[i]) == path;
+        if let Some(index) = &self.index {
+            return index.find(hash, |&i| matches(i as usize)).map(|&i| i as usize);
+        }
+        let mut from = 0;
+        while let Some(i) = self.hashes[from..].iter().position(|&h| h == hash) {
+            if matches(from + i) {
+                return Some(from + i);
+            }
+            from += i + 1;
+        }
+        None
+    }
+
+    fn path_of(&self, e: &Entry) -> &str {
+        &self.paths[e.start as usize..e.end as usize]
+    }
+
+    fn key_of(&self, e: &Entry) -> &str {
+        &self.paths[e.key_start as usize..e.end as usize]
+    }
+
+    /// Entry `i`'s value; an object with its members.
+    fn value_of(&self, i: usize) -> &Value {
+        let e = &self.entries[i];
+        if !e.value.is_object() {
+            return &e.value;
+        }
+        let objects = self.objects.get_or_init(|| (0..self.entries.len()).map(|_| OnceLock::new()).collect());
+        objects[i].get_or_init(|| {
+            let mut members = Map::new();
+            for j in self.subtree(i).skip(1) {
+                let child = &self.entries[j];
+                if child.parent as usize == i && child.reach != Reach::Replaced {
+                    members.insert(self.key_of(child).to_owned(), self.value_of(j).clone());
+                }
+            }
+            Value::Object(members)
+        })
+    }
+
+    /// Add one entry under `parent`; its index.
+    fn push(&mut self, parent: u32, key: &str, value: Value) -> u32 {
+        let start = self.paths.len();
+        let reach = if parent == TOP {
+            if key.contains('.') { Reach::Literal } else { Reach::Walk }
+        } else {
+            let p = &self.entries[parent as usize];
+            let range = p.start as usize..p.end as usize;
+            let walk = p.reach == Reach::Walk && !key.contains('.');
+            self.paths.extend_from_within(range);
+            self.paths.push('.');
+            if walk { Reach::Walk } else { Reach::Hidden }
+        };
+        let key_start = self.paths.len();
+        self.paths.push_str(key);
+        self.hashes.push(path_hash(&self.paths[start..]));
+        self.entries.push(Entry {
+            start: start as u32,
+            end: self.paths.len() as u32,
+            key_start: key_start as u32,
+            parent,
+            reach,
+            value,
+        });
+        (self.entries.len() - 1) as u32
+    }
+
+    /// Add `value` under `parent` at `key`, an object's members as entries.
+    fn add(&mut self, parent: u32, key: &str, value: Value) {
+        match value {
+            Value::Object(members) => {
+                let id = self.push(parent, key, Value::Object(Map::new()));
+                self.add_members(id, members);
+            }
+            other => {
+                self.push(parent, key, other);
+            }
+        }
+    }
+
+    fn add_members(&mut self, parent: u32, members: Map<String, Value>) {
+        for (key, value) in members {
+            self.add(parent, &key, value);
+        }
+    }
+
+    /// A later value of `key` under `parent` replaces an earlier one (as in
+    /// a JSON object read twice the same key): the earlier one, and what is
+    /// under it, no longer count.
+    fn replace_sibling(&mut self, parent: u32, key: &str) {
+        let found =
+            self.entries.iter().position(|e| e.parent == parent && e.reach != Reach::Replaced && self.key_of(e) == key);
+        if let Some(old) = found {
+            self.replace(old);
+        }
+    }
+
+    /// Entry `old` and what is under it no longer count.
+    fn replace(&mut self, old: usize) {
+        for i in self.subtree(old) {
+            self.entries[i].reach = Reach::Replaced;
+        }
+    }
+
+    /// Entry `i` and its members, theirs and so on: members follow their
+    /// object, so entry `j` is in `i`'s subtree when its parent lies
+    /// between `i` and `j`.
+    fn subtree(&self, i: usize) -> std::ops::Range<usize> {
+        let end = self.entries[i + 1..]
+            .iter()
+            .zip(i + 1..)
+            .find(|(e, j)| e.parent == TOP || (e.parent as usize) < i || e.parent as usize >= *j)
+            .map_or(self.entries.len(), |(_, j)| j);
+        i..end
+    }
+
+    /// Find the targeting key again, and index the entries when there are many.
+    fn reindex(&mut self) {
+        self.objects = OnceLock::new();
+        self.index = None;
+        self.targeting = None;
+        self.targeting = self.find(TARGETING_KEY, path_hash(TARGETING_KEY), Reach::Walk).map(|i| i as u32);
+        if self.entries.len() <= INDEXED {
+            return;
+        }
+        let mut index = hashbrown::HashTable::with_capacity(self.entries.len());
+        for (i, e) in self.entries.iter().enumerate() {
+            if matches!(e.reach, Reach::Walk | Reach::Literal) {
+                index.insert_unique(self.hashes[i], i as u32, |&j| self.hashes[j as usize]);
+            }
+        }
+        self.index = Some(index);
+    }
+
+    /// Check the targeting key and index the entries.
+    fn finish(mut self) -> Result<Self, ContextError> {
+        self.reindex();
+        match self.targeting.map(|i| &self.entries[i as usize].value) {
+            None | Some(Value::String(_)) | Some(Value::Null) => Ok(self),
+            Some(other) => Err(ContextError::TargetingKeyNotString(crate::diagnostic::kind_of(other))),
+        }
+    }
+}
+
+/// The hash of an attribute path: the same for every context in a process,
+/// so a compiled file works out the hashes of its paths once.
+pub(crate) fn path_hash(path: &str) -> u64 {
+    static STATE: OnceLock<foldhash::fast::RandomState> = OnceLock::new();
+    STATE.get_or_init(foldhash::fast::RandomState::default).hash_one(path)
+}
+
+impl PartialEq for Context {
+    fn eq(&self, other: &Self) -> bool {
+        self.attributes() == other.attributes()
+    }
+}
+
+impl std::fmt::Debug for Context {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Context").field(&self.attributes()).finish()
+    }
+}
+
+/// Attributes are hashed in order, each by its place in the tree, its key
+/// and its JSON text: the same attributes read from a value or from a text
+/// hash the same, and two contexts that can evaluate differently do not.
+impl Hash for Context {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        struct Text<'h, H>(&'h mut H);
+        impl<H: Hasher> std::io::Write for Text<'_, H> {
+            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+                self.0.write(bytes);
+                Ok(bytes.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        for e in self.entries.iter().filter(|e| e.reach != Reach::Replaced) {
+            state.write_u32(e.parent);
+            state.write(self.key_of(e).as_bytes());
+            state.write_u8(0xff);
+            let _ = serde_json::to_writer(Text(state), &e.value);
+        }
+    }
+}
+
+/// Reads a context from any `serde` deserializer of JSON (for a context
+/// inside a bigger document, such as an OFREP request body): the
+/// deserializer's errors are syntax errors; a value that is not a context is
+/// `Ok(Err(…))`, and `null` is `Ok(Ok(None))`.
+pub struct ContextSeed;
+
+impl<'de> DeserializeSeed<'de> for ContextSeed {
+    type Value = Result<Option<Context>, ContextError>;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        // Room for a dozen attributes and their paths before anything grows.
+        let mut c = Context {
+            entries: Vec::with_capacity(12),
+            paths: String::with_capacity(192),
+            hashes: Vec::with_capacity(12),
+            index: None,
+            targeting: None,
+            objects: OnceLock::new(),
+        };
+        let shape = ValueSeed { context: &mut c, parent: TOP, key: None }.deserialize(d)?;
+        Ok(match shape {
+            Shape::Object => c.finish().map(Some),
+            Shape::Other("null") => Ok(None),
+            Shape::Other(kind) => Err(ContextError::NotAnObject(kind)),
+        })
+    }
+}
+
+/// What [`ValueSeed`] read: an object (its members are entries now), or
+/// another kind of value.
+enum Shape {
+    Object,
+    Other(&'static str),
+}
+
+/// Reads one JSON value: with a `key`, into an entry under `parent`;
+/// without (the whole text), only an object is kept.
+struct ValueSeed<'c, 'k> {
+    context: &'c mut Context,
+    parent: u32,
+    key: Option<&'k str>,
+}
+
+impl<'de> DeserializeSeed<'de> for ValueSeed<'_, '_> {
+    type Value = Shape;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Shape, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl ValueSeed<'_, '_> {
+    fn leaf(self, value: Value) -> Shape {
+        let kind = crate::diagnostic::kind_of(&value);
+        if let Some(key) = self.key {
+            self.context.push(self.parent, key, value);
+        }
+        Shape::Other(kind)
+    }
+}
+
+impl<'de> Visitor<'de> for ValueSeed<'_, '_> {
+    type Value = Shape;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Shape, E> {
+        Ok(self.leaf(Value::Bool(v)))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Shape, E> {
+        Ok(self.leaf(Value::Number(v.into())))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Shape, E> {
+        Ok(self.leaf(Value::Number(v.into())))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Shape, E> {
+        let n = Number::from_f64(v).ok_or_else(|| E::custom("a number that is not finite"))?;
+        Ok(self.leaf(Value::Number(n)))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Shape, E> {
+        Ok(self.leaf(Value::String(v.to_owned())))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Shape, E> {
+        Ok(self.leaf(Value::String(v)))
+    }
+    fn visit_unit<E>(self) -> Result<Shape, E> {
+        Ok(self.leaf(Value::Null))
+    }
+    fn visit_none<E>(self) -> Result<Shape, E> {
+        Ok(self.leaf(Value::Null))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Shape, A::Error> {
+        // A list is kept whole: ops test it as one value.
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
+        while let Some(item) = seq.next_element::<Value>()? {
+            items.push(item);
+        }
+        Ok(self.leaf(Value::Array(items)))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Shape, A::Error> {
+        let mut key = String::new();
+        if map.next_key_seed(KeySeed(&mut key))?.is_none() {
+            return self.object(map, None).map(|()| Shape::Object);
+        }
+        if key == NUMBER_TOKEN {
+            // A number, as `arbitrary_precision` hands it over: its text.
+            let text: String = map.next_value()?;
+            let n: Number = text.parse().map_err(de::Error::custom)?;
+            return Ok(self.leaf(Value::Number(n)));
+        }
+        self.object(map, Some(key)).map(|()| Shape::Object)
+    }
+}
+
+impl ValueSeed<'_, '_> {
+    /// An object whose first key (if any) is read already. A key read
+    /// again replaces the earlier value, as in `serde_json`'s maps.
+    fn object<'de, A: MapAccess<'de>>(self, mut map: A, first: Option<String>) -> Result<(), A::Error> {
+        let ValueSeed { context, parent, key } = self;
+        let id = match key {
+            Some(key) => context.push(parent, key, Value::Object(Map::new())),
+            None => TOP,
+        };
+        let Some(mut key) = first else { return Ok(()) };
+        // The members so far, to find a key read twice: a list while the
+        // object is small, a hash map (of copies of the keys) when it is wide.
+        let mut members = [0u32; INDEXED];
+        let mut count = 0;
+        let mut wide: Option<hashbrown::HashMap<String, u32>> = None;
+        loop {
+            let at = context.entries.len() as u32;
+            let earlier = match &mut wide {
+                Some(seen) => seen.insert(key.clone(), at),
+                None => {
+                    let small = &mut members[..count];
+                    match small.iter().position(|&m| context.key_of(&context.entries[m as usize]) == key) {
+                        Some(i) => Some(std::mem::replace(&mut small[i], at)),
+                        None if count < INDEXED => {
+                            members[count] = at;
+                            count += 1;
+                            None
+                        }
+                        None => {
+                            let mut seen: hashbrown::HashMap<String, u32> = members
+                                .iter()
+                                .map(|&m| (context.key_of(&context.entries[m as usize]).to_owned(), m))
+                                .collect();
+                            seen.insert(key.clone(), at);
+                            wide = Some(seen);
+                            None
+                        }
+                    }
+                }
+            };
+            if let Some(earlier) = earlier {
+                context.replace(earlier as usize);
+            }
+            map.next_value_seed(ValueSeed { context: &mut *context, parent: id, key: Some(&key) })?;
+            key.clear();
+            if map.next_key_seed(KeySeed(&mut key))?.is_none() {
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// Reads an object key into a reused buffer.
+struct KeySeed<'k>(&'k mut String);
+
+impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
+    type Value = ();
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeySeed<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a key")
+    }
+    fn visit_str<E>(self, v: &str) -> Result<(), E> {
+        self.0.push_str(v);
+        Ok(())
     }
 }
 
@@ -100,20 +566,100 @@ mod tests {
         Context::from_json(v).unwrap()
     }
 
+    /// Both ways of reading a context: from a JSON value and from its text.
+    fn both(v: Value) -> [Context; 2] {
+        [ctx(v.clone()), Context::from_json_slice(v.to_string().as_bytes()).unwrap()]
+    }
+
     #[test]
     fn nested_paths_and_flat_keys() {
-        let c = ctx(json!({"targetingKey": "u1", "company": {"plan": "pro"}, "a.b": 1}));
-        assert_eq!(c.lookup("company.plan"), Some(&json!("pro")));
-        assert_eq!(c.lookup("a.b"), Some(&json!(1)));
-        assert_eq!(c.lookup("targetingKey"), Some(&json!("u1")));
-        assert_eq!(c.lookup("company.size"), None);
-        assert_eq!(c.lookup("company.plan.x"), None);
+        for c in both(json!({"targetingKey": "u1", "company": {"plan": "pro"}, "a.b": 1})) {
+            assert_eq!(c.lookup("company.plan"), Some(&json!("pro")));
+            assert_eq!(c.lookup("a.b"), Some(&json!(1)));
+            assert_eq!(c.lookup("targetingKey"), Some(&json!("u1")));
+            assert_eq!(c.lookup("company.size"), None);
+            assert_eq!(c.lookup("company.plan.x"), None);
+            assert_eq!(c.lookup("company"), Some(&json!({"plan": "pro"})));
+            assert_eq!(c.targeting_key(), Some("u1"));
+        }
+    }
+
+    #[test]
+    fn walking_wins_over_a_flat_key_and_a_null_on_the_way_shadows_it() {
+        for c in both(json!({"a": {"b": 2}, "a.b": 1, "x": {"y": null}, "x.y": 3, "n": null, "n.m": 4})) {
+            assert_eq!(c.lookup("a.b"), Some(&json!(2)));
+            assert_eq!(c.lookup("x.y"), None, "a null found by walking is the answer");
+            assert_eq!(c.lookup("n.m"), Some(&json!(4)), "a null object is no object: the flat key");
+        }
+    }
+
+    #[test]
+    fn keys_with_dots_below_the_top_are_out_of_reach() {
+        for c in both(json!({"a": {"b.c": 1, "d": {"e": 5}}, "l": [{"m": 1}], "": {"": 7}})) {
+            assert_eq!(c.lookup("a.b.c"), None);
+            assert_eq!(c.lookup("a.d.e"), Some(&json!(5)));
+            assert_eq!(c.lookup("a"), Some(&json!({"b.c": 1, "d": {"e": 5}})));
+            assert_eq!(c.lookup("l.m"), None, "lists are not walked into");
+            assert_eq!(c.lookup("l"), Some(&json!([{"m": 1}])));
+            assert_eq!(c.lookup("."), Some(&json!(7)));
+        }
+    }
+
+    #[test]
+    fn numbers_keep_their_text() {
+        for c in both(json!({"x": 1.0, "y": 10000000000000000000000u128, "z": -0.5})) {
+            assert_eq!(c.lookup("x").unwrap().to_string(), "1.0");
+            assert_eq!(c.lookup("y").unwrap().to_string(), "10000000000000000000000");
+            assert_eq!(c.lookup("z").unwrap().as_f64(), Some(-0.5));
+        }
+    }
+
+    #[test]
+    fn a_key_read_twice_keeps_the_later_value() {
+        let c = Context::from_json_slice(br#"{"a": {"b": 1}, "k": 1, "a": {"c": 2}, "k": 2}"#).unwrap();
+        assert_eq!(c.lookup("a.b"), None);
+        assert_eq!(c.lookup("a.c"), Some(&json!(2)));
+        assert_eq!(c.lookup("k"), Some(&json!(2)));
+        assert_eq!(c, ctx(json!({"a": {"c": 2}, "k": 2})));
+        let mut set = ctx(json!({"a": {"b": 1}}));
+        set.set("a", json!(3));
+        assert_eq!(set.lookup("a.b"), None);
+        assert_eq!(set.lookup("a"), Some(&json!(3)));
+    }
+
+    #[test]
+    fn many_attributes_are_indexed_with_the_same_answers() {
+        let mut m = Map::new();
+        for i in 0..100 {
+            m.insert(format!("k{i}"), json!({"v": i}));
+        }
+        m.insert("k5.v".into(), json!("flat"));
+        for c in both(Value::Object(m)) {
+            assert!(c.index.is_some());
+            assert_eq!(c.lookup("k42.v"), Some(&json!(42)));
+            assert_eq!(c.lookup("k5.v"), Some(&json!(5)));
+            assert_eq!(c.lookup("k100.v"), None);
+        }
     }
 
     #[test]
     fn null_is_absent() {
-        let c = ctx(json!({"email": null}));
-        assert_eq!(c.lookup("email"), None);
+        for c in both(json!({"email": null})) {
+            assert_eq!(c.lookup("email"), None);
+        }
+    }
+
+    #[test]
+    fn the_same_attributes_hash_the_same() {
+        let digest = |c: &Context| {
+            let mut h = std::hash::DefaultHasher::new();
+            c.hash(&mut h);
+            h.finish()
+        };
+        let [a, b] = both(json!({"targetingKey": "u", "c": {"p": 1}}));
+        assert_eq!(digest(&a), digest(&b));
+        assert_ne!(digest(&a), digest(&ctx(json!({"targetingKey": "u", "c": {"p": 2}}))));
+        assert_ne!(digest(&ctx(json!({"a": {"b.c": 1}}))), digest(&ctx(json!({"a": {"b": {"c": 1}}}))));
     }
 
     #[test]
@@ -123,5 +669,15 @@ mod tests {
             Context::from_json(json!({"targetingKey": 5})),
             Err(ContextError::TargetingKeyNotString("a number"))
         );
+        assert!(matches!(
+            Context::from_json_slice(b"[1]"),
+            Err(ContextTextError::Context(ContextError::NotAnObject("a list")))
+        ));
+        assert!(matches!(
+            Context::from_json_slice(br#"{"targetingKey": {"a": 1}}"#),
+            Err(ContextTextError::Context(ContextError::TargetingKeyNotString("an object")))
+        ));
+        assert!(matches!(Context::from_json_slice(b"{oops"), Err(ContextTextError::Syntax(_))));
+        assert!(matches!(Context::from_json_slice(b"{} x"), Err(ContextTextError::Syntax(_))));
     }
 }

@@ -51,6 +51,9 @@ pub struct Evaluation<'f> {
     pub variant: &'f str,
     /// The served variant's value, as written in the file.
     pub value: &'f Value,
+    /// The same value as JSON text (numbers as written), made when the file
+    /// was compiled: what an answer writes.
+    pub value_json: &'f str,
     /// Why.
     pub reason: Reason,
     /// The id of the rule that decided, when one did.
@@ -291,8 +294,9 @@ impl CompiledFile {
         let flag = self.flags.get(id.0).ok_or_else(|| EvalError::FlagNotFound(String::new()))?;
         let served = |variant: usize, reason, rule_id| Evaluation {
             flag: &flag.key,
-            variant: &self.variants[flag.first_variant + variant].0,
-            value: &self.variants[flag.first_variant + variant].1,
+            variant: &self.variants[flag.first_variant + variant].key,
+            value: &self.variants[flag.first_variant + variant].value,
+            value_json: &self.variants[flag.first_variant + variant].json,
             reason,
             rule_id,
             stage: flag.stage.as_deref(),
@@ -321,7 +325,7 @@ impl CompiledFile {
                 }
             };
             let met =
-                got.is_some_and(|v| pre.variants.iter().any(|i| &*self.variants[other.first_variant + *i].0 == v));
+                got.is_some_and(|v| pre.variants.iter().any(|i| &*self.variants[other.first_variant + *i].key == v));
             if met {
                 trace.step(|| Step::PrerequisiteMet { flag: &other.key, variant: got.unwrap_or_default() });
             } else {
@@ -337,7 +341,7 @@ impl CompiledFile {
         if fe.has_targets {
             let here = targets.binary_search_by_key(&(id.0, env.0), |t| (t.flag.0, t.env.0));
             if let Some(v) = here.ok().and_then(|i| targets.get(i)).map(|t| t.variant) {
-                trace.step(|| Step::Targeted { variant: &self.variants[flag.first_variant + v].0 });
+                trace.step(|| Step::Targeted { variant: &self.variants[flag.first_variant + v].key });
                 return Ok(served(v, Reason::TargetingMatch, None));
             }
             trace.step(|| Step::NotTargeted);
@@ -405,7 +409,7 @@ impl CompiledFile {
             Cond::None(cs) => !cs.iter().any(|c| self.holds(c, ctx)),
             Cond::Segment(s) => self.segment_holds(*s, ctx),
             Cond::Leaf(leaf) => {
-                let value = ctx.lookup(&leaf.attribute);
+                let value = ctx.lookup_hashed(&leaf.attribute, leaf.attribute_hash);
                 match leaf.kind {
                     LeafKind::Exists => value.is_some(),
                     LeafKind::NotExists => value.is_none(),
@@ -423,7 +427,7 @@ fn pick(r: &RolloutServe, ctx: &Context) -> Option<usize> {
     if let Some(v) = r.certain {
         return Some(v);
     }
-    let b = bucket::bucket_value(&r.salt, ctx.lookup(&r.bucket_by)?)?;
+    let b = bucket::bucket_value(&r.salt, ctx.lookup_hashed(&r.bucket_by, r.bucket_by_hash)?)?;
     r.ranges.iter().find(|(end, _)| b < *end).map(|(_, v)| *v)
 }
 

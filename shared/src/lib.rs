@@ -37,7 +37,7 @@ pub mod validate;
 pub mod weight;
 
 pub use compile::{CompiledFile, EnvId, FlagId, SegmentId};
-pub use context::{Context, ContextError};
+pub use context::{Context, ContextError, ContextSeed, ContextTextError};
 pub use diagnostic::{Code, Diagnostic, Location, Severity};
 pub use eval::{EvalError, EvalResult, Evaluation, Reason, Step};
 pub use model::FlagFile;

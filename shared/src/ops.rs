@@ -2,8 +2,8 @@
 //! compiled, versions and timestamps parsed) and how it tests an attribute at
 //! evaluation time, with no parsing of the file's values then.
 
+use hashbrown::HashSet;
 use std::cmp::Ordering;
-use std::collections::HashSet;
 
 use regex::Regex;
 use semver::Version;

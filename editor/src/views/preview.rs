@@ -381,7 +381,7 @@ fn examples_ui(ui: &mut egui::Ui, doc: &Document, panel: &mut PreviewPanel, flag
         });
     }
     if let Some(user) = picked.and_then(|i| panel.population.get(i)) {
-        let value = serde_json::Value::Object(user.attributes().clone());
+        let value = serde_json::Value::Object(user.attributes());
         panel.try_context = serde_json::to_string_pretty(&value).unwrap_or_default();
     }
 }

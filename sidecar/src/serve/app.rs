@@ -81,7 +81,12 @@ pub fn echo(s: &str) -> Cow<'_, str> {
 
 /// A JSON response.
 pub fn json_response(status: StatusCode, body: &Value) -> Response<ResponseBody> {
-    let mut r = Response::new(full(body.to_string()));
+    json_bytes(status, body.to_string())
+}
+
+/// A JSON response from its text.
+pub fn json_bytes(status: StatusCode, body: impl Into<Bytes>) -> Response<ResponseBody> {
+    let mut r = Response::new(full(body));
     *r.status_mut() = status;
     r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     r

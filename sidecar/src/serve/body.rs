@@ -19,9 +19,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use burgee_rules::{Context, ContextError, ContextSeed};
 use bytes::Bytes;
 use http_body_util::BodyExt;
 use hyper::body::Body;
+use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
 use serde_json::Value;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
@@ -155,13 +157,101 @@ fn cost(len: usize) -> usize {
 const DRAIN_LIMIT: usize = 16 * BODY_LIMIT;
 const DRAIN_TIME: Duration = Duration::from_secs(5);
 
-/// A body read and parsed, and the budget it holds until dropped.
+/// A body read and checked, and the budget it holds until dropped.
 #[derive(Debug)]
 pub struct Parsed {
-    /// The JSON value (`None` for an empty or all-whitespace body).
-    pub value: Option<Value>,
+    /// The JSON text, its shape checked (`None` for an empty or
+    /// all-whitespace body); [`context_of`] reads a context from it.
+    pub text: Option<Vec<u8>>,
     /// Keep this until the answer is built.
     pub reservation: Option<Reservation>,
+}
+
+/// What an OFREP body (`{"context": {...}}`) holds.
+#[derive(Debug)]
+pub enum Found {
+    /// The context (empty when the body has none, or `null`).
+    Context(Context),
+    /// The body is JSON but not an object: its kind.
+    NotAnObject(&'static str),
+    /// `context` is there but is no context.
+    Invalid(ContextError),
+}
+
+/// Read the context of an OFREP body's JSON text. An object is read
+/// straight into the context (the other members are skipped unbuilt);
+/// anything else, and any error, the way `serde_json` reads a whole value,
+/// so the answers and their messages are the same either way.
+pub fn context_of(text: &[u8]) -> Result<Found, BodyError> {
+    if text.trim_ascii_start().first() == Some(&b'{') {
+        let mut de = serde_json::Deserializer::from_slice(text);
+        if let Ok(found) = OfrepBody.deserialize(&mut de).and_then(|found| de.end().map(|()| found)) {
+            return Ok(found);
+        }
+    }
+    let value: Value = serde_json::from_slice(text).map_err(BodyError::Syntax)?;
+    Ok(match value {
+        Value::Object(mut body) => match body.remove("context") {
+            None | Some(Value::Null) => Found::Context(Context::new()),
+            Some(context) => match Context::from_json(context) {
+                Ok(context) => Found::Context(context),
+                Err(e) => Found::Invalid(e),
+            },
+        },
+        other => Found::NotAnObject(burgee_rules::diagnostic::kind_of(&other)),
+    })
+}
+
+/// An OFREP body read as an object: its `context` (the last one, if the key
+/// is there twice, as a JSON map would keep it).
+struct OfrepBody;
+
+impl<'de> DeserializeSeed<'de> for OfrepBody {
+    type Value = Found;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Found, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for OfrepBody {
+    type Value = Found;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an OFREP request body")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Found, A::Error> {
+        let mut found = Found::Context(Context::new());
+        while let Some(is_context) = map.next_key_seed(IsContext)? {
+            if !is_context {
+                map.next_value::<de::IgnoredAny>()?;
+                continue;
+            }
+            found = match map.next_value_seed(ContextSeed)? {
+                Ok(context) => Found::Context(context.unwrap_or_default()),
+                Err(e) => Found::Invalid(e),
+            };
+        }
+        Ok(found)
+    }
+}
+
+/// Whether a key is `context`.
+struct IsContext;
+
+impl<'de> DeserializeSeed<'de> for IsContext {
+    type Value = bool;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for IsContext {
+    type Value = bool;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a key")
+    }
+    fn visit_str<E>(self, v: &str) -> Result<bool, E> {
+        Ok(v == "context")
+    }
 }
 
 /// How a request announced its body.
@@ -173,8 +263,8 @@ pub struct Declared {
     pub waits_for_continue: bool,
 }
 
-/// Read the whole body by `deadline` and parse it as JSON, within the
-/// budget and the shape limits. A client waiting for `100 Continue` gets it
+/// Read the whole body by `deadline`, within the budget and the shape
+/// limits. A client waiting for `100 Continue` gets it
 /// when the body is first polled, here.
 pub async fn read_json<B>(body: B, declared: Declared, budget: &Budget, deadline: Instant) -> Result<Parsed, BodyError>
 where
@@ -213,11 +303,10 @@ where
         kept.extend_from_slice(&data);
     }
     if kept.iter().all(u8::is_ascii_whitespace) {
-        return Ok(Parsed { value: None, reservation });
+        return Ok(Parsed { text: None, reservation });
     }
     shape(&kept)?;
-    let value = serde_json::from_slice(&kept).map_err(BodyError::Syntax)?;
-    Ok(Parsed { value: Some(value), reservation })
+    Ok(Parsed { text: Some(kept), reservation })
 }
 
 /// Read and throw away the rest of a body that is over the limit, within
@@ -240,19 +329,25 @@ where
 /// value but the first follows a `,` or opens an array or object), so it
 /// costs no memory; the text's syntax is left to the parser.
 pub fn shape(text: &[u8]) -> Result<(), BodyError> {
-    let (mut depth, mut values, mut in_string, mut escaped) = (0usize, 1usize, false, false);
-    for (at, &b) in text.iter().enumerate() {
-        if in_string {
-            match b {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
+    let (mut depth, mut values) = (0usize, 1usize);
+    let mut at = 0;
+    while let Some(&b) = text.get(at) {
         match b {
-            b'"' => in_string = true,
+            b'"' => {
+                // Jump to the string's end: its text counts for nothing.
+                let mut i = at + 1;
+                loop {
+                    match memchr::memchr2(b'"', b'\\', &text[i.min(text.len())..]) {
+                        Some(j) if text[i + j] == b'\\' => i += j + 2,
+                        Some(j) => {
+                            i += j;
+                            break;
+                        }
+                        None => return Ok(()), // unterminated: the parser says so
+                    }
+                }
+                at = i;
+            }
             b'[' | b'{' => {
                 depth += 1;
                 values += 1;
@@ -269,6 +364,7 @@ pub fn shape(text: &[u8]) -> Result<(), BodyError> {
         if values > MAX_VALUES {
             return Err(BodyError::Shape(format!("the body holds more than {MAX_VALUES} values (at byte {at})")));
         }
+        at += 1;
     }
     Ok(())
 }
@@ -316,15 +412,41 @@ mod tests {
         let budget = Budget::default();
         let none = Declared::default();
         let ok = read_json(Full::new(Bytes::from(r#"{"context": {"a": [1]}}"#)), none, &budget, far()).await.unwrap();
-        assert_eq!(ok.value.unwrap()["context"]["a"][0], 1);
+        let Ok(Found::Context(context)) = context_of(&ok.text.unwrap()) else { panic!("no context") };
+        assert_eq!(context.lookup("a"), Some(&serde_json::json!([1])));
         let two = Declared { length: Some(2), waits_for_continue: false };
         let empty = read_json(Full::new(Bytes::from(" \n")), two, &budget, far()).await.unwrap();
-        assert!(empty.value.is_none());
+        assert!(empty.text.is_none());
         let big = read_json(Full::new(Bytes::from(vec![b' '; BODY_LIMIT + 1])), none, &budget, far()).await;
         assert!(matches!(big, Err(BodyError::TooLarge)));
         let over = Declared { length: Some(BODY_LIMIT as u64 + 1), waits_for_continue: true };
         let declared = read_json(Full::new(Bytes::new()), over, &budget, far()).await;
         assert!(matches!(declared, Err(BodyError::TooLarge)));
+    }
+
+    #[test]
+    fn the_context_is_read_as_a_whole_json_value_would_be() {
+        let read = |text: &str| context_of(text.as_bytes());
+        let context = |text: &str| match read(text) {
+            Ok(Found::Context(c)) => c,
+            other => panic!("{text}: {other:?}"),
+        };
+        let c = context(r#"{"flagKey": ["x", {"y": 1}], "context": {"targetingKey": "u", "n": 1.50}, "z": null}"#);
+        assert_eq!((c.targeting_key(), c.lookup("n").map(ToString::to_string)), (Some("u"), Some("1.50".into())));
+        assert_eq!(context(r#"{"context": {"a": 1}, "context": {"b": 2}}"#).lookup("a"), None, "the last one counts");
+        assert_eq!(context(r#"{"context": null}"#), Context::new());
+        assert_eq!(context(" {} "), Context::new());
+        assert!(matches!(read("[1]"), Ok(Found::NotAnObject("a list"))));
+        assert!(matches!(read("7"), Ok(Found::NotAnObject("a number"))));
+        assert!(matches!(read(r#"{"context": [1]}"#), Ok(Found::Invalid(ContextError::NotAnObject("a list")))));
+        assert!(matches!(
+            read(r#"{"context": {"targetingKey": 1}}"#),
+            Ok(Found::Invalid(ContextError::TargetingKeyNotString("a number")))
+        ));
+        // Syntax errors carry serde_json's message for the whole text.
+        let Err(BodyError::Syntax(e)) = read(r#"{"context": {"a": 1,}}"#) else { panic!("no syntax error") };
+        let whole = serde_json::from_str::<Value>(r#"{"context": {"a": 1,}}"#).unwrap_err();
+        assert_eq!(e.to_string(), whole.to_string());
     }
 
     #[tokio::test]

@@ -4,16 +4,17 @@
 //! take the context from the query string. Each takes the snapshot in
 //! service once, so a request sees one version.
 
+use std::hash::Hash;
 use std::sync::Arc;
 
-use burgee_rules::{Context, EnvId, EvalError, EvalResult};
+use burgee_rules::{Context, EnvId, EvalError, EvalResult, FlagId};
 use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderValue};
 use http::{Request, Response, StatusCode};
 use hyper::body::Body;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
-use super::app::{App, ResponseBody, echo, empty, json_response};
+use super::app::{App, ResponseBody, echo, empty, json_bytes};
 use super::body::{self, Reservation};
 use super::error::RequestError;
 use crate::ofrep;
@@ -26,7 +27,7 @@ where
     B::Error: std::fmt::Display,
 {
     let (snapshot, env) = snapshot_and_env(app, req.headers())?;
-    let (context, _, _reservation) = read_context(app, req).await?;
+    let (context, _reservation) = read_context(app, req).await?;
     Ok(evaluation_response(app, &snapshot, key, env, &context))
 }
 
@@ -39,8 +40,8 @@ where
 {
     let (snapshot, env) = snapshot_and_env(app, req.headers())?;
     let if_none_match = req.headers().get(header::IF_NONE_MATCH).cloned();
-    let (context, context_hash, _reservation) = read_context(app, req).await?;
-    let etag = etag(&snapshot.version, snapshot.compiled.environment_key(env), context_hash);
+    let (context, _reservation) = read_context(app, req).await?;
+    let etag = etag(&snapshot.version, snapshot.compiled.environment_key(env), context_hash(&context));
     if let Some(tags) = if_none_match.as_ref().and_then(|v| v.to_str().ok())
         && tags.split(',').map(str::trim).any(|t| t == etag || t == "*" || t.strip_prefix("W/") == Some(&etag))
     {
@@ -49,7 +50,7 @@ where
         r.headers_mut().insert(header::ETAG, header_value(&etag));
         return Ok(r);
     }
-    let mut r = json_response(StatusCode::OK, &all_flags_json(app, &snapshot, env, &context));
+    let mut r = json_bytes(StatusCode::OK, all_flags(&snapshot, env, &context));
     r.headers_mut().insert(header::ETAG, header_value(&etag));
     Ok(r)
 }
@@ -65,7 +66,7 @@ pub fn plain_flags<B>(app: &App, key: Option<&str>, req: &Request<B>) -> Result<
     let context = Context::from_map(attributes)?;
     Ok(match key {
         Some(key) => evaluation_response(app, &snapshot, key, env, &context),
-        None => json_response(StatusCode::OK, &all_flags_json(app, &snapshot, env, &context)),
+        None => json_bytes(StatusCode::OK, all_flags(&snapshot, env, &context)),
     })
 }
 
@@ -74,26 +75,26 @@ pub fn plain_flags<B>(app: &App, key: Option<&str>, req: &Request<B>) -> Result<
 fn snapshot_and_env(app: &App, headers: &HeaderMap) -> Result<(Arc<Snapshot>, EnvId), RequestError> {
     let snapshot = app.store.current().ok_or(RequestError::NotReady)?;
     let requested = match headers.get("x-burgee-environment") {
-        Some(v) => Some(v.to_str().map_err(|_| RequestError::EnvironmentNotText)?.to_owned()),
-        None => app.store.configured_environment().map(str::to_owned),
+        Some(v) => Some(v.to_str().map_err(|_| RequestError::EnvironmentNotText)?),
+        None => app.store.configured_environment(),
     };
     let env = match requested {
         None => snapshot.compiled.first_environment(),
-        Some(name) => match snapshot.compiled.environment(&name) {
+        Some(name) => match snapshot.compiled.environment(name) {
             Some(id) => id,
             None => {
                 let known = snapshot.compiled.environment_keys().map(str::to_owned).collect();
-                return Err(RequestError::UnknownEnvironment { name, known });
+                return Err(RequestError::UnknownEnvironment { name: name.to_owned(), known });
             }
         },
     };
     Ok((snapshot, env))
 }
 
-/// Read an OFREP request body into a context, with the hash of the context's
-/// JSON (for the bulk ETag) and the body's memory reservation (keep it until
-/// the answer is built). A missing or empty body is an empty context.
-async fn read_context<B>(app: &App, req: Request<B>) -> Result<(Context, u64, Option<Reservation>), RequestError>
+/// Read an OFREP request body into a context, with the body's memory
+/// reservation (keep it until the answer is built). A missing or empty body
+/// is an empty context.
+async fn read_context<B>(app: &App, req: Request<B>) -> Result<(Context, Option<Reservation>), RequestError>
 where
     B: Body<Data = Bytes> + Send,
     B::Error: std::fmt::Display,
@@ -113,16 +114,12 @@ where
     // its own time from here.
     let deadline = tokio::time::Instant::now() + app.body_read_timeout;
     let parsed = body::read_json(req.into_body(), declared, &app.budget, deadline).await?;
-    let context_json = match parsed.value {
-        None => Value::Object(Map::new()),
-        Some(Value::Object(mut o)) => match o.remove("context") {
-            None | Some(Value::Null) => Value::Object(Map::new()),
-            Some(c) => c,
-        },
-        Some(other) => return Err(RequestError::BodyNotAnObject(burgee_rules::diagnostic::kind_of(&other))),
-    };
-    let hash = context_hash(&context_json);
-    Ok((Context::from_json(context_json)?, hash, parsed.reservation))
+    let Some(text) = parsed.text else { return Ok((Context::new(), parsed.reservation)) };
+    match body::context_of(&text)? {
+        body::Found::Context(context) => Ok((context, parsed.reservation)),
+        body::Found::NotAnObject(kind) => Err(RequestError::BodyNotAnObject(kind)),
+        body::Found::Invalid(e) => Err(e.into()),
+    }
 }
 
 /// One flag's answer: `200`, `404 FLAG_NOT_FOUND` (the key echoed
@@ -134,43 +131,44 @@ fn evaluation_response(
     env: EnvId,
     context: &Context,
 ) -> Response<ResponseBody> {
-    let result = snapshot.compiled.evaluate(key, env, context);
-    count(app, snapshot, key, &result);
+    let mut body = Vec::with_capacity(256);
+    let Some(id) = snapshot.compiled.flag(key) else {
+        // An unknown key comes from the request: echo it shortened.
+        app.metrics.count_unknown_flag();
+        let shown = echo(key);
+        let details = EvalError::FlagNotFound(shown.clone().into_owned()).to_string();
+        ofrep::write_error(&mut body, &shown, "FLAG_NOT_FOUND", &details);
+        return json_bytes(StatusCode::NOT_FOUND, body);
+    };
+    let result = snapshot.compiled.evaluate_id(id, env, context);
+    count(snapshot, id, &result);
     let status = match &result {
         Ok(_) => StatusCode::OK,
         Err(EvalError::FlagNotFound(_)) => StatusCode::NOT_FOUND,
         Err(EvalError::TargetingKeyMissing { .. }) => StatusCode::BAD_REQUEST,
     };
-    let body = match &result {
-        // An unknown key comes from the request: echo it shortened.
-        Err(EvalError::FlagNotFound(_)) => {
-            let shown = echo(key);
-            let details = EvalError::FlagNotFound(shown.clone().into_owned()).to_string();
-            ofrep::error_json(&shown, "FLAG_NOT_FOUND", &details)
-        }
-        _ => ofrep::result_json(key, &result),
-    };
-    json_response(status, &body)
+    ofrep::write_result(&mut body, key, &result);
+    json_bytes(status, body)
 }
 
-fn count(app: &App, snapshot: &Snapshot, key: &str, result: &EvalResult<'_>) {
-    match snapshot.compiled.flag(key).and_then(|id| snapshot.counters.get(id.index())) {
-        Some(c) => c.count(result.as_ref().ok().map(|e| e.reason)),
-        None => app.metrics.count_unknown_flag(),
+fn count(snapshot: &Snapshot, id: FlagId, result: &EvalResult<'_>) {
+    if let Some(c) = snapshot.counters.get(id.index()) {
+        c.count(result.as_ref().ok().map(|e| e.reason));
     }
 }
 
-/// `{"flags": [...]}`: every flag for one context, each counted, errors inline.
-fn all_flags_json(app: &App, snapshot: &Snapshot, env: EnvId, context: &Context) -> Value {
-    let flags: Vec<Value> = snapshot
-        .compiled
-        .evaluate_all(env, context)
-        .map(|(key, result)| {
-            count(app, snapshot, key, &result);
-            ofrep::result_json(key, &result)
-        })
-        .collect();
-    json!({"flags": flags})
+/// `{"flags": [...]}`: every flag for one context, each counted, errors
+/// inline, written as it is evaluated (the answer is the only memory it takes).
+fn all_flags(snapshot: &Snapshot, env: EnvId, context: &Context) -> Vec<u8> {
+    // About a hundred bytes a flag; the Vec grows past that if it must.
+    let mut body = Vec::with_capacity(16 + 100 * snapshot.compiled.flag_count());
+    let results =
+        snapshot.compiled.evaluate_all(env, context).zip(snapshot.compiled.flag_ids()).map(|((key, result), id)| {
+            count(snapshot, id, &result);
+            (key, result)
+        });
+    ofrep::write_all(&mut body, results);
+    body
 }
 
 /// The bulk ETag: the file version, the environment and the context.
@@ -184,22 +182,11 @@ fn etag(version: &str, env: &str, context_hash: u64) -> String {
     format!("\"{:016x}\"", h.digest())
 }
 
-/// A hash of a context's JSON text, written straight into the hasher (no
-/// copy of the text).
-fn context_hash(context: &Value) -> u64 {
-    struct Hashing(xxhash_rust::xxh3::Xxh3);
-    impl std::io::Write for Hashing {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0.update(bytes);
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut h = Hashing(xxhash_rust::xxh3::Xxh3::new());
-    let _ = serde_json::to_writer(&mut h, context);
-    h.0.digest()
+/// A hash of a context's attributes (see [`Context`]'s `Hash`).
+fn context_hash(context: &Context) -> u64 {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    context.hash(&mut h);
+    h.digest()
 }
 
 fn header_value(s: &str) -> HeaderValue {

@@ -27,13 +27,15 @@ where
     let started = Instant::now();
     let origin = req.headers().get(header::ORIGIN).cloned();
     let has_body = has_body(req.headers());
-    let (route, key, answer) = route(&app, req).await;
+    // A clone shares the path's bytes; the path is borrowed from it below.
+    let uri = req.uri().clone();
+    let (route, key, answer) = route(&app, uri.path(), req).await;
     let mut response = answer.unwrap_or_else(|e| {
         // Refused before its body was read (a wrong token, an unknown
         // path…): the unread rest would be taken for the next request, so
         // the client is told this connection ends (hyper closes it).
         let unread = has_body && !e.after_the_body();
-        let mut r = e.into_response(&key);
+        let mut r = e.into_response(key);
         if unread {
             r.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
         }
@@ -56,60 +58,57 @@ fn has_body(headers: &HeaderMap) -> bool {
 
 /// The route (for the latency histogram), the flag key the path names (for
 /// error bodies; empty when none), and the answer.
-async fn route<B>(app: &App, req: Request<B>) -> (Route, String, Result<Response<ResponseBody>, RequestError>)
+async fn route<'p, B>(
+    app: &App,
+    path: &'p str,
+    req: Request<B>,
+) -> (Route, &'p str, Result<Response<ResponseBody>, RequestError>)
 where
     B: Body<Data = Bytes> + Send,
     B::Error: std::fmt::Display,
 {
-    let path = req.uri().path().to_owned();
-    let method = req.method().clone();
-
+    let method = req.method();
     if let Err(e) = check_host(app, req.headers()) {
-        return (Route::other, String::new(), Err(e));
+        return (Route::other, "", Err(e));
     }
     if path == "/healthz" && method != Method::OPTIONS {
-        return (Route::operations, String::new(), only_get(&method).map(|()| health::healthz()));
+        return (Route::operations, "", only_get(method).map(|()| health::healthz()));
     }
     if let Err(e) = authorize(app, req.headers()) {
-        return (Route::other, String::new(), Err(e));
+        return (Route::other, "", Err(e));
     }
     if method == Method::OPTIONS {
-        return (Route::other, String::new(), Ok(preflight(app, req.headers())));
+        return (Route::other, "", Ok(preflight(app, req.headers())));
     }
 
-    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    let none = String::new;
-    match segments.as_slice() {
-        ["ofrep", "v1", "evaluate", "flags"] => {
-            let r = if method == Method::POST {
-                evaluate::ofrep_bulk(app, req).await
-            } else {
-                Err(RequestError::MethodNotAllowed("POST"))
-            };
-            (Route::ofrep_bulk, none(), r)
-        }
-        ["ofrep", "v1", "evaluate", "flags", key] => {
-            let key = (*key).to_owned();
-            let r = if method == Method::POST {
-                evaluate::ofrep_flag(app, &key, req).await
-            } else {
-                Err(RequestError::MethodNotAllowed("POST"))
-            };
-            (Route::ofrep_flag, key, r)
-        }
-        ["v1", "flags"] => {
-            (Route::flags, none(), only_get(&method).and_then(|()| evaluate::plain_flags(app, None, &req)))
-        }
-        ["v1", "flags", key] => {
-            let key = (*key).to_owned();
-            let r = only_get(&method).and_then(|()| evaluate::plain_flags(app, Some(&key), &req));
-            (Route::flag, key, r)
-        }
-        ["v1", "events"] => (Route::events, none(), only_get(&method).and_then(|()| events::stream(app))),
-        ["readyz"] => (Route::operations, none(), only_get(&method).map(|()| health::readyz(app))),
-        ["v1", "status"] => (Route::operations, none(), only_get(&method).map(|()| health::status(app))),
-        ["metrics"] => (Route::operations, none(), only_get(&method).map(|()| health::metrics(app))),
-        _ => (Route::other, none(), Err(RequestError::NoEndpoint(path.clone()))),
+    let is_post = method == Method::POST;
+    let get = only_get(method);
+    let rest = path.trim_start_matches('/');
+    // `{key}`: one path segment after `prefix` (possibly empty).
+    let key_after = |prefix: &str| rest.strip_prefix(prefix).filter(|key| !key.contains('/'));
+    if rest == "ofrep/v1/evaluate/flags" {
+        let r =
+            if is_post { evaluate::ofrep_bulk(app, req).await } else { Err(RequestError::MethodNotAllowed("POST")) };
+        return (Route::ofrep_bulk, "", r);
+    }
+    if let Some(key) = key_after("ofrep/v1/evaluate/flags/") {
+        let r = if is_post {
+            evaluate::ofrep_flag(app, key, req).await
+        } else {
+            Err(RequestError::MethodNotAllowed("POST"))
+        };
+        return (Route::ofrep_flag, key, r);
+    }
+    if let Some(key) = key_after("v1/flags/") {
+        return (Route::flag, key, get.and_then(|()| evaluate::plain_flags(app, Some(key), &req)));
+    }
+    match rest {
+        "v1/flags" => (Route::flags, "", get.and_then(|()| evaluate::plain_flags(app, None, &req))),
+        "v1/events" => (Route::events, "", get.and_then(|()| events::stream(app))),
+        "readyz" => (Route::operations, "", get.map(|()| health::readyz(app))),
+        "v1/status" => (Route::operations, "", get.map(|()| health::status(app))),
+        "metrics" => (Route::operations, "", get.map(|()| health::metrics(app))),
+        _ => (Route::other, "", Err(RequestError::NoEndpoint(path.to_owned()))),
     }
 }
 
@@ -124,9 +123,12 @@ fn check_host(app: &App, headers: &HeaderMap) -> Result<(), RequestError> {
         return Ok(());
     }
     let host = host.to_str().unwrap_or("");
-    let name = host_name(host).to_ascii_lowercase();
-    let name = name.strip_suffix('.').unwrap_or(&name);
-    let loopback = name == "localhost" || name.ends_with(".localhost") || name == "127.0.0.1" || name == "[::1]";
+    let name = host_name(host);
+    let name = name.strip_suffix('.').unwrap_or(name);
+    let is = |expected: &str| name.eq_ignore_ascii_case(expected);
+    let under_localhost = name.len() > ".localhost".len()
+        && name.as_bytes()[name.len() - ".localhost".len()..].eq_ignore_ascii_case(b".localhost");
+    let loopback = is("localhost") || under_localhost || is("127.0.0.1") || is("[::1]");
     if loopback || app.allowed_hosts.iter().any(|a| a.eq_ignore_ascii_case(name)) {
         return Ok(());
     }
