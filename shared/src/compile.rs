@@ -53,7 +53,7 @@ pub struct CompiledFile {
     /// Targeting key → where it is an individual target, sorted by flag and
     /// environment: one lookup per evaluation finds a key's targets in every
     /// flag (instead of one hash per flag when evaluating all of them).
-    pub(crate) targets: HashMap<Box<str>, Box<[Target]>>,
+    pub(crate) targets: HashMap<Box<str>, Targets>,
     pub(crate) warnings: Vec<Diagnostic>,
 }
 
@@ -66,12 +66,31 @@ pub(crate) struct CompiledVariant {
     pub(crate) json: Box<str>,
 }
 
-/// An individual target: in `flag`'s settings for `env`, the key gets `variant`.
+/// An individual target: in flag `flag`'s settings for environment `env`,
+/// the key gets variant `variant` (positions, as `u32`: a big file has a
+/// hundred thousand of these).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Target {
-    pub(crate) flag: FlagId,
-    pub(crate) env: EnvId,
-    pub(crate) variant: usize,
+    pub(crate) flag: u32,
+    pub(crate) env: u32,
+    pub(crate) variant: u32,
+}
+
+/// Where one key is an individual target: most keys are in one place, kept
+/// without an allocation of their own.
+#[derive(Debug, Clone)]
+pub(crate) enum Targets {
+    One(Target),
+    Many(Box<[Target]>),
+}
+
+impl Targets {
+    pub(crate) fn as_slice(&self) -> &[Target] {
+        match self {
+            Targets::One(t) => std::slice::from_ref(t),
+            Targets::Many(ts) => ts,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -87,10 +106,10 @@ pub(crate) struct CompiledFlag {
 #[derive(Debug, Clone)]
 pub(crate) struct FlagEnv {
     pub(crate) enabled: bool,
-    pub(crate) prerequisites: Vec<Prerequisite>,
+    pub(crate) prerequisites: Box<[Prerequisite]>,
     /// Whether any key is an individual target here (see [`CompiledFile`]'s `targets`).
     pub(crate) has_targets: bool,
-    pub(crate) rules: Vec<CompiledRule>,
+    pub(crate) rules: Box<[CompiledRule]>,
     pub(crate) default: CompiledServe,
     /// No targets, rules or prerequisites, and a single-variant default: `STATIC`.
     pub(crate) is_static: bool,
@@ -113,16 +132,17 @@ pub(crate) struct CompiledRule {
 #[derive(Debug, Clone)]
 pub(crate) enum CompiledServe {
     Variant(usize),
-    Rollout(RolloutServe),
+    /// Boxed: a rollout is five times the size of a variant.
+    Rollout(Box<RolloutServe>),
 }
 
 /// A rollout ready to bucket: each variant's exclusive upper bucket bound.
 #[derive(Debug, Clone)]
 pub(crate) struct RolloutServe {
     /// `(end, variant)`: buckets below `end` (and at or above the previous end).
-    pub(crate) ranges: Vec<(u32, usize)>,
+    pub(crate) ranges: Box<[(u32, u32)]>,
     /// A variant with weight 100, served without hashing.
-    pub(crate) certain: Option<usize>,
+    pub(crate) certain: Option<u32>,
     /// Shared by every rollout with the same path (most use `targetingKey`).
     pub(crate) bucket_by: Arc<str>,
     /// The hash of `bucket_by` for context lookups.
@@ -284,7 +304,15 @@ impl<'f> Compiler<'f> {
             }
         }
         let flag_index = self.file.flags.keys().enumerate().map(|(i, k)| (k.as_str().into(), FlagId(i))).collect();
-        let targets = self.targets.take().into_iter().map(|(key, targets)| (key, targets.into_boxed_slice())).collect();
+        let targets = self
+            .targets
+            .take()
+            .into_iter()
+            .map(|(key, targets)| match targets[..] {
+                [one] => (key, Targets::One(one)),
+                _ => (key, Targets::Many(targets.into_boxed_slice())),
+            })
+            .collect();
         Ok(CompiledFile {
             environments: self.file.environments.iter().map(|e| e.as_str().into()).collect(),
             flags,
@@ -324,7 +352,7 @@ impl<'f> Compiler<'f> {
                 .collect::<Compiled<Vec<_>>>()?;
             let mut has_targets = false;
             for (v, keys) in fe.targets.iter().flatten() {
-                let target = Target { flag: id, env: EnvId(env_index), variant: variant(v)? };
+                let target = Target { flag: id.0 as u32, env: env_index as u32, variant: variant(v)? as u32 };
                 let mut targets = self.targets.borrow_mut();
                 for k in keys {
                     has_targets = true;
@@ -354,9 +382,9 @@ impl<'f> Compiler<'f> {
                 !has_targets && rules.is_empty() && prerequisites.is_empty() && matches!(fe.default, Serve::Variant(_));
             environments.push(Some(FlagEnv {
                 enabled: fe.enabled,
-                prerequisites,
+                prerequisites: prerequisites.into(),
                 has_targets,
-                rules,
+                rules: rules.into(),
                 default,
                 is_static,
             }));
@@ -393,18 +421,18 @@ impl<'f> Compiler<'f> {
                     let milli = Weight::from_number(&e.weight).map_err(|_| internal("a weight"))?.thousandths();
                     let v = variant(&e.variant)?;
                     if milli == Weight::ALL.thousandths() {
-                        certain = Some(v);
+                        certain = Some(v as u32);
                     }
                     end += milli;
-                    ranges.push((end, v));
+                    ranges.push((end, v as u32));
                 }
-                CompiledServe::Rollout(RolloutServe {
-                    ranges,
+                CompiledServe::Rollout(Box::new(RolloutServe {
+                    ranges: ranges.into(),
                     certain,
                     bucket_by: self.intern(r.bucket_by.as_deref().unwrap_or(TARGETING_KEY)),
                     bucket_by_hash: path_hash(r.bucket_by.as_deref().unwrap_or(TARGETING_KEY)),
                     salt: self.intern(r.salt.as_deref().unwrap_or(flag_key)),
-                })
+                }))
             }
         })
     }

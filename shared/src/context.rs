@@ -44,6 +44,56 @@ pub struct Context {
     /// Objects with their members, by entry, each made when a lookup first
     /// asks for it (kept apart, so entries stay small for lookups).
     objects: OnceLock<Box<[OnceLock<Value>]>>,
+    /// What tests read from entries (numbers, versions), by entry, each
+    /// read once: evaluating every flag asks the same attributes again and again.
+    read: OnceLock<Box<[Read]>>,
+}
+
+#[derive(Clone, Default)]
+struct Read {
+    number: OnceLock<f64>,
+    version: OnceLock<Option<semver::Version>>,
+}
+
+/// An attribute found in a context, for the tests of conditions.
+pub(crate) struct Attribute<'c> {
+    /// Its value (never null).
+    pub(crate) value: &'c Value,
+    /// The context and entry it came from, where what is read is kept.
+    read: Option<(&'c Context, usize)>,
+}
+
+impl<'c> Attribute<'c> {
+    /// A value on its own (nothing is kept).
+    #[cfg(test)]
+    pub(crate) fn of(value: &'c Value) -> Self {
+        Attribute { value, read: None }
+    }
+
+    fn kept(&self) -> Option<&'c Read> {
+        let (context, i) = self.read?;
+        let read = context.read.get_or_init(|| (0..context.entries.len()).map(|_| Read::default()).collect());
+        read.get(i)
+    }
+
+    /// The value as a number (`NaN` for a number beyond `f64`), when it is one.
+    pub(crate) fn number(&self) -> Option<f64> {
+        let n = self.value.as_number()?;
+        let read = || n.as_f64().unwrap_or(f64::NAN);
+        Some(self.kept().map_or_else(read, |k| *k.number.get_or_init(read)))
+    }
+
+    /// The value read as a version by `parse`, when it is a string.
+    pub(crate) fn version(
+        &self,
+        parse: fn(&str) -> Option<semver::Version>,
+    ) -> Option<std::borrow::Cow<'c, semver::Version>> {
+        let text = self.value.as_str()?;
+        match self.kept() {
+            Some(k) => k.version.get_or_init(|| parse(text)).as_ref().map(std::borrow::Cow::Borrowed),
+            None => parse(text).map(std::borrow::Cow::Owned),
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -174,12 +224,19 @@ impl Context {
     /// [`Context::lookup`] with the path's [`path_hash`] worked out before
     /// (once per file, for the paths a compiled file looks up).
     pub(crate) fn lookup_hashed(&self, path: &str, hash: u64) -> Option<&Value> {
+        self.attribute(path, hash).map(|a| a.value)
+    }
+
+    /// The attribute at `path` (see [`Context::lookup`]), with what tests
+    /// read from it (a number, a version) kept once read.
+    pub(crate) fn attribute(&self, path: &str, hash: u64) -> Option<Attribute<'_>> {
         let found = match self.find(path, hash, Reach::Walk) {
             Some(i) => i,
             None if path.contains('.') => self.find(path, hash, Reach::Literal)?,
             None => return None,
         };
-        Some(self.value_of(found)).filter(|v| !v.is_null())
+        let value = self.value_of(found);
+        (!value.is_null()).then_some(Attribute { value, read: Some((self, found)) })
     }
 
     fn find(&self, path: &str, hash: u64, reach: Reach) -> Option<usize> {
@@ -303,6 +360,7 @@ impl Context {
     /// Find the targeting key again, and index the entries when there are many.
     fn reindex(&mut self) {
         self.objects = OnceLock::new();
+        self.read = OnceLock::new();
         self.index = None;
         self.targeting = None;
         self.targeting = self.find(TARGETING_KEY, path_hash(TARGETING_KEY), Reach::Walk).map(|i| i as u32);
@@ -388,6 +446,7 @@ impl<'de> DeserializeSeed<'de> for ContextSeed {
             index: None,
             targeting: None,
             objects: OnceLock::new(),
+            read: OnceLock::new(),
         };
         let shape = ValueSeed { context: &mut c, parent: TOP, key: None }.deserialize(d)?;
         Ok(match shape {

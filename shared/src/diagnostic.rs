@@ -198,6 +198,10 @@ impl Pointer {
         let mut s = String::with_capacity(self.0.len() + key.len() + 1);
         s.push_str(&self.0);
         s.push('/');
+        if !key.contains(['~', '/']) {
+            s.push_str(key);
+            return Pointer(s);
+        }
         for c in key.chars() {
             match c {
                 '~' => s.push_str("~0"),
@@ -210,7 +214,11 @@ impl Pointer {
 
     /// This pointer extended with an array index.
     pub fn index(&self, i: usize) -> Self {
-        Pointer(format!("{}/{i}", self.0))
+        use std::fmt::Write;
+        let mut s = String::with_capacity(self.0.len() + 8);
+        s.push_str(&self.0);
+        let _ = write!(s, "/{i}");
+        Pointer(s)
     }
 
     /// The pointer as text.

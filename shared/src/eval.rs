@@ -209,7 +209,7 @@ impl CompiledFile {
     /// Where `context`'s targeting key is an individual target, in flag and
     /// environment order (empty without a targeting key).
     fn targets_of(&self, context: &Context) -> &[Target] {
-        context.targeting_key().and_then(|k| self.targets.get(k)).map_or(&[], |t| t)
+        context.targeting_key().and_then(|k| self.targets.get(k)).map_or(&[], |t| t.as_slice())
     }
 
     /// Evaluate, and say step by step why.
@@ -339,8 +339,8 @@ impl CompiledFile {
 
         // 4. Individual targets.
         if fe.has_targets {
-            let here = targets.binary_search_by_key(&(id.0, env.0), |t| (t.flag.0, t.env.0));
-            if let Some(v) = here.ok().and_then(|i| targets.get(i)).map(|t| t.variant) {
+            let here = targets.binary_search_by_key(&(id.0, env.0), |t| (t.flag as usize, t.env as usize));
+            if let Some(v) = here.ok().and_then(|i| targets.get(i)).map(|t| t.variant as usize) {
                 trace.step(|| Step::Targeted { variant: &self.variants[flag.first_variant + v].key });
                 return Ok(served(v, Reason::TargetingMatch, None));
             }
@@ -409,12 +409,12 @@ impl CompiledFile {
             Cond::None(cs) => !cs.iter().any(|c| self.holds(c, ctx)),
             Cond::Segment(s) => self.segment_holds(*s, ctx),
             Cond::Leaf(leaf) => {
-                let value = ctx.lookup_hashed(&leaf.attribute, leaf.attribute_hash);
+                let found = ctx.attribute(&leaf.attribute, leaf.attribute_hash);
                 match leaf.kind {
-                    LeafKind::Exists => value.is_some(),
-                    LeafKind::NotExists => value.is_none(),
-                    LeafKind::Positive => value.and_then(|v| leaf.test.check(v)) == Some(true),
-                    LeafKind::Negated => value.and_then(|v| leaf.test.check(v)) == Some(false),
+                    LeafKind::Exists => found.is_some(),
+                    LeafKind::NotExists => found.is_none(),
+                    LeafKind::Positive => found.and_then(|a| leaf.test.check(&a)) == Some(true),
+                    LeafKind::Negated => found.and_then(|a| leaf.test.check(&a)) == Some(false),
                 }
             }
         }
@@ -425,10 +425,10 @@ impl CompiledFile {
 /// bucket by is missing (or a list, object or null).
 fn pick(r: &RolloutServe, ctx: &Context) -> Option<usize> {
     if let Some(v) = r.certain {
-        return Some(v);
+        return Some(v as usize);
     }
     let b = bucket::bucket_value(&r.salt, ctx.lookup_hashed(&r.bucket_by, r.bucket_by_hash)?)?;
-    r.ranges.iter().find(|(end, _)| b < *end).map(|(_, v)| *v)
+    r.ranges.iter().find(|(end, _)| b < *end).map(|(_, v)| *v as usize)
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::bucket;
+use crate::context::Attribute;
 use crate::diagnostic::Code;
 use crate::model::Op;
 use crate::weight::Weight;
@@ -19,26 +20,21 @@ use crate::weight::Weight;
 /// A leaf's op with its values ready to test.
 #[derive(Debug, Clone)]
 pub(crate) enum Test {
-    /// `in`, and `not_in` when negated.
-    Equals(ValueSet),
+    /// `in`, and `not_in` when negated. (The larger kinds are boxed, so a
+    /// test is small: a big file has a hundred thousand of them.)
+    Equals(Box<ValueSet>),
     /// `contains`: substrings, or list elements.
-    Contains {
-        substrings: Vec<Box<str>>,
-        elements: ValueSet,
-    },
-    StartsWith(Vec<Box<str>>),
-    EndsWith(Vec<Box<str>>),
-    Matches(Vec<Regex>),
-    Number(Cmp, Vec<f64>),
-    Semver(Cmp, Vec<Version>),
+    Contains(Box<(Box<[Box<str>]>, ValueSet)>),
+    StartsWith(Box<[Box<str>]>),
+    EndsWith(Box<[Box<str>]>),
+    Matches(Box<[Regex]>),
+    Number(Cmp, Box<[f64]>),
+    Semver(Cmp, Box<[Version]>),
     /// Unix time in nanoseconds.
-    Time(Cmp, Vec<i128>),
+    Time(Cmp, Box<[i128]>),
     Exists,
     /// Bucket thresholds in thousandths of a percent.
-    Percent {
-        salt: Box<str>,
-        below: Vec<u32>,
-    },
+    Percent(Box<(Box<str>, Box<[u32]>)>),
 }
 
 /// A comparison.
@@ -66,21 +62,54 @@ impl Cmp {
 /// A set of JSON values for equality tests; numbers compare by value.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct ValueSet {
-    strings: HashSet<Box<str>>,
-    numbers: Vec<f64>,
+    strings: Strings,
+    numbers: Box<[f64]>,
     bools: [bool; 2],
-    others: Vec<Value>,
+    others: Box<[Value]>,
 }
 
+/// A few strings in a sorted list (most sets have two or three), more in a hash set.
+#[derive(Debug, Clone)]
+enum Strings {
+    Few(Box<[Box<str>]>),
+    Many(HashSet<Box<str>>),
+}
+
+impl Default for Strings {
+    fn default() -> Self {
+        Strings::Few(Box::default())
+    }
+}
+
+/// Up to this many strings, a set is a sorted list.
+const FEW: usize = 16;
+
 impl ValueSet {
-    fn insert(&mut self, v: &Value) {
-        match v {
-            Value::String(s) => {
-                self.strings.insert(s.as_str().into());
+    fn of<'v>(values: impl IntoIterator<Item = &'v Value>) -> Self {
+        let (mut strings, mut numbers, mut others) = (Vec::<Box<str>>::new(), Vec::new(), Vec::new());
+        let mut bools = [false; 2];
+        for v in values {
+            match v {
+                Value::String(s) => strings.push(s.as_str().into()),
+                Value::Number(n) => numbers.push(number(n)),
+                Value::Bool(b) => bools[usize::from(*b)] = true,
+                other => others.push(other.clone()),
             }
-            Value::Number(n) => self.numbers.push(number(n)),
-            Value::Bool(b) => self.bools[usize::from(*b)] = true,
-            other => self.others.push(other.clone()),
+        }
+        strings.sort_unstable();
+        strings.dedup();
+        let strings = if strings.len() <= FEW {
+            Strings::Few(strings.into_boxed_slice())
+        } else {
+            Strings::Many(strings.into_iter().collect())
+        };
+        ValueSet { strings, numbers: numbers.into(), bools, others: others.into() }
+    }
+
+    fn has_strings(&self) -> bool {
+        match &self.strings {
+            Strings::Few(few) => !few.is_empty(),
+            Strings::Many(many) => !many.is_empty(),
         }
     }
 
@@ -88,7 +117,7 @@ impl ValueSet {
     /// of the wrong type for the op, and the leaf is false either way).
     fn has_type_of(&self, v: &Value) -> bool {
         match v {
-            Value::String(_) => !self.strings.is_empty(),
+            Value::String(_) => self.has_strings(),
             Value::Number(_) => !self.numbers.is_empty(),
             Value::Bool(_) => self.bools[0] || self.bools[1],
             other => self.others.iter().any(|o| std::mem::discriminant(o) == std::mem::discriminant(other)),
@@ -97,7 +126,10 @@ impl ValueSet {
 
     pub(crate) fn contains(&self, v: &Value) -> bool {
         match v {
-            Value::String(s) => self.strings.contains(s.as_str()),
+            Value::String(s) => match &self.strings {
+                Strings::Few(few) => few.binary_search_by(|k| (**k).cmp(s.as_str())).is_ok(),
+                Strings::Many(many) => many.contains(s.as_str()),
+            },
             Value::Number(n) => {
                 let x = number(n);
                 self.numbers.contains(&x)
@@ -107,6 +139,10 @@ impl ValueSet {
         }
     }
 }
+
+/// The size of a compiled test, held by a unit test below.
+#[cfg(test)]
+const TEST_SIZE: usize = 40;
 
 fn number(n: &Number) -> f64 {
     n.as_f64().unwrap_or(f64::NAN)
@@ -163,13 +199,8 @@ pub(crate) fn compile_test(op: Op, values: &[Value], salt: &str) -> Result<Test,
     };
 
     let test = match op {
-        Op::In | Op::NotIn => {
-            let mut set = ValueSet::default();
-            values.iter().for_each(|v| set.insert(v));
-            Test::Equals(set)
-        }
+        Op::In | Op::NotIn => Test::Equals(Box::new(ValueSet::of(values))),
         Op::Contains | Op::NotContains => {
-            let mut elements = ValueSet::default();
             let mut substrings = Vec::new();
             for (i, v) in values.iter().enumerate() {
                 match v {
@@ -184,12 +215,11 @@ pub(crate) fn compile_test(op: Op, values: &[Value], salt: &str) -> Result<Test,
                         ),
                     )),
                 }
-                elements.insert(v);
             }
-            Test::Contains { substrings, elements }
+            Test::Contains(Box::new((substrings.into(), ValueSet::of(values))))
         }
-        Op::StartsWith => Test::StartsWith(strings(&mut problems)),
-        Op::EndsWith => Test::EndsWith(strings(&mut problems)),
+        Op::StartsWith => Test::StartsWith(strings(&mut problems).into()),
+        Op::EndsWith => Test::EndsWith(strings(&mut problems).into()),
         Op::Matches => {
             let mut regexes = Vec::new();
             for (i, v) in values.iter().enumerate() {
@@ -212,7 +242,7 @@ pub(crate) fn compile_test(op: Op, values: &[Value], salt: &str) -> Result<Test,
                     )),
                 }
             }
-            Test::Matches(regexes)
+            Test::Matches(regexes.into())
         }
         Op::Lt | Op::Lte | Op::Gt | Op::Gte => {
             let mut numbers = Vec::new();
@@ -226,7 +256,7 @@ pub(crate) fn compile_test(op: Op, values: &[Value], salt: &str) -> Result<Test,
                     )),
                 }
             }
-            Test::Number(cmp_of(op), numbers)
+            Test::Number(cmp_of(op), numbers.into())
         }
         Op::SemverEq | Op::SemverLt | Op::SemverLte | Op::SemverGt | Op::SemverGte => {
             let mut versions = Vec::new();
@@ -245,7 +275,7 @@ pub(crate) fn compile_test(op: Op, values: &[Value], salt: &str) -> Result<Test,
                     )),
                 }
             }
-            Test::Semver(cmp_of(op), versions)
+            Test::Semver(cmp_of(op), versions.into())
         }
         Op::Before | Op::After => {
             let mut times = Vec::new();
@@ -261,7 +291,7 @@ pub(crate) fn compile_test(op: Op, values: &[Value], salt: &str) -> Result<Test,
                     )),
                 }
             }
-            Test::Time(if op == Op::Before { Cmp::Lt } else { Cmp::Gt }, times)
+            Test::Time(if op == Op::Before { Cmp::Lt } else { Cmp::Gt }, times.into())
         }
         Op::Percent => {
             let mut below = Vec::new();
@@ -276,7 +306,7 @@ pub(crate) fn compile_test(op: Op, values: &[Value], salt: &str) -> Result<Test,
                     )),
                 }
             }
-            Test::Percent { salt: salt.into(), below }
+            Test::Percent(Box::new((salt.into(), below.into())))
         }
         Op::Exists | Op::NotExists => Test::Exists,
     };
@@ -339,7 +369,8 @@ impl Test {
     /// Whether the (present, non-null) attribute `value` passes; `None` when
     /// the value's type does not fit the op, which makes the leaf false even
     /// for `not_in` / `not_contains`.
-    pub(crate) fn check(&self, value: &Value) -> Option<bool> {
+    pub(crate) fn check(&self, attribute: &Attribute<'_>) -> Option<bool> {
+        let value = attribute.value;
         Some(match self {
             Test::Equals(set) => {
                 if !set.has_type_of(value) {
@@ -347,9 +378,9 @@ impl Test {
                 }
                 set.contains(value)
             }
-            Test::Contains { substrings, elements } => match value {
-                Value::String(s) => substrings.iter().any(|sub| s.contains(&**sub)),
-                Value::Array(items) => items.iter().any(|item| elements.contains(item)),
+            Test::Contains(c) => match value {
+                Value::String(s) => c.0.iter().any(|sub| s.contains(&**sub)),
+                Value::Array(items) => items.iter().any(|item| c.1.contains(item)),
                 _ => return None,
             },
             Test::StartsWith(prefixes) => {
@@ -365,11 +396,11 @@ impl Test {
                 regexes.iter().any(|r| r.is_match(s))
             }
             Test::Number(cmp, numbers) => {
-                let x = number(value.as_number()?);
+                let x = attribute.number()?;
                 numbers.iter().any(|v| x.partial_cmp(v).is_some_and(|o| cmp.holds(o)))
             }
             Test::Semver(cmp, versions) => {
-                let found = parse_version(value.as_str()?)?;
+                let found = attribute.version(parse_version)?;
                 versions.iter().any(|v| cmp.holds(version_order(&found, v)))
             }
             Test::Time(cmp, times) => {
@@ -377,16 +408,16 @@ impl Test {
                 times.iter().any(|t| cmp.holds(found.cmp(t)))
             }
             Test::Exists => true,
-            Test::Percent { salt, below } => {
-                let b = bucket::bucket_value(salt, value)?;
-                below.iter().any(|limit| b < *limit)
+            Test::Percent(p) => {
+                let b = bucket::bucket_value(&p.0, value)?;
+                p.1.iter().any(|limit| b < *limit)
             }
         })
     }
 
     #[cfg(test)]
     fn holds(&self, value: &Value) -> bool {
-        self.check(value) == Some(true)
+        self.check(&Attribute::of(value)) == Some(true)
     }
 }
 
@@ -400,6 +431,11 @@ mod tests {
     }
 
     #[test]
+    fn a_test_is_small() {
+        assert!(std::mem::size_of::<Test>() <= TEST_SIZE, "{}", std::mem::size_of::<Test>());
+    }
+
+    #[test]
     fn numbers_compare_by_value_without_coercion() {
         let t = test(Op::In, json!([1, "2"]));
         assert!(t.holds(&json!(1.0)));
@@ -410,11 +446,11 @@ mod tests {
     #[test]
     fn equality_on_a_value_of_another_type_is_undecided() {
         let t = test(Op::NotIn, json!(["free", "trial"]));
-        assert_eq!(t.check(&json!("pro")), Some(false));
-        assert_eq!(t.check(&json!(5)), None, "so not_in is false for a number, not true");
-        assert_eq!(t.check(&json!(["pro"])), None);
+        assert_eq!(t.check(&Attribute::of(&json!("pro"))), Some(false));
+        assert_eq!(t.check(&Attribute::of(&json!(5))), None, "so not_in is false for a number, not true");
+        assert_eq!(t.check(&Attribute::of(&json!(["pro"]))), None);
         let mixed = test(Op::In, json!([1, "1", true]));
-        assert_eq!(mixed.check(&json!(false)), Some(false));
+        assert_eq!(mixed.check(&Attribute::of(&json!(false))), Some(false));
     }
 
     #[test]

@@ -98,6 +98,34 @@ impl<'de> DeserializeSeed<'de> for KeyCheck<'_> {
     }
 }
 
+/// The keys of one object so far: a few in a list (most objects have a
+/// handful of keys, and a list needs no allocation or hashing), more in a
+/// hash set.
+#[derive(Default)]
+struct SeenKeys<'de> {
+    few: [Option<std::borrow::Cow<'de, str>>; 8],
+    count: usize,
+    many: hashbrown::HashSet<std::borrow::Cow<'de, str>>,
+}
+
+impl<'de> SeenKeys<'de> {
+    /// `false` when `key` was there already.
+    fn insert(&mut self, key: std::borrow::Cow<'de, str>) -> bool {
+        if self.count < self.few.len() {
+            if self.few[..self.count].iter().flatten().any(|k| *k == key) {
+                return false;
+            }
+            self.few[self.count] = Some(key);
+            self.count += 1;
+            return true;
+        }
+        if self.many.is_empty() {
+            self.many.extend(self.few.iter_mut().filter_map(Option::take));
+        }
+        self.many.insert(key)
+    }
+}
+
 /// An object key, borrowed from the text when it has no escapes.
 struct Key<'de>(std::borrow::Cow<'de, str>);
 
@@ -163,7 +191,7 @@ impl<'de> Visitor<'de> for KeyCheck<'_> {
     }
     fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<bool, A::Error> {
         let mut unique = true;
-        let mut seen = std::collections::HashSet::new();
+        let mut seen = SeenKeys::default();
         while let Some(Key(key)) = map.next_key()? {
             if let Some((path, _)) = self.path.as_mut() {
                 path.push(key.to_string());

@@ -6,7 +6,7 @@
 //! edit at a time (the editor): it remembers each flag's findings and checks
 //! again only the flags that changed, with the same result as [`validate`].
 
-use std::collections::{HashMap, HashSet};
+use hashbrown::{HashMap, HashSet};
 use std::sync::Arc;
 
 use serde_json::Value;

@@ -3,13 +3,21 @@
 //! end-to-end figures of `bench/ofrep.sh` (it does not replace them).
 //!
 //!   cargo bench -p burgee-sidecar --bench handler
-//!   BURGEE_SCALE_FILE=big.json cargo bench -p burgee-sidecar --bench handler -- bulk_big
+//!   BURGEE_BULK_FILES=big.json,small.json cargo bench -p burgee-sidecar --bench handler -- bulk_file
+//!
+//! With `BURGEE_BULK_FILES`, also the bulk answer (every flag) for each of
+//! those files (`bench/scale.sh` passes a 10,000-flag and a 100-flag file).
+//! It runs with the sidecar's allocator (jemalloc).
 //!
 //! The file is `examples/flags.json` with a prerequisite and individual
 //! targets added to `new-checkout` in production, as `bench/ofrep.sh` does;
 //! the context has six attributes.
 
 #![allow(clippy::unwrap_used)] // a panic fails the benchmark, as it should
+
+/// As in `burgee-sidecar`.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -84,12 +92,13 @@ fn handler(c: &mut Criterion) {
     });
     group.finish();
 
-    if let Ok(path) = std::env::var("BURGEE_SCALE_FILE") {
-        let big = tempfile::tempdir().unwrap();
-        let app = rt.block_on(async { serving(&big, &std::fs::read_to_string(path).unwrap()) });
-        let mut group = c.benchmark_group("handler");
-        group.sample_size(20);
-        group.bench_function("bulk_big", |b| {
+    for path in std::env::var("BURGEE_BULK_FILES").unwrap_or_default().split(',').filter(|p| !p.is_empty()) {
+        let dir = tempfile::tempdir().unwrap();
+        let app = rt.block_on(async { serving(&dir, &std::fs::read_to_string(path).unwrap()) });
+        let flags = app.store.current().unwrap().compiled.flag_count();
+        let mut group = c.benchmark_group("handler/bulk_file");
+        group.sample_size(if flags > 1000 { 20 } else { 100 });
+        group.bench_function(format!("{flags}_flags"), |b| {
             b.iter(|| answer(&rt, &app, request(Method::POST, "/ofrep/v1/evaluate/flags", black_box(CONTEXT))))
         });
         group.finish();

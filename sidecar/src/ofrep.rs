@@ -84,8 +84,15 @@ pub fn error_json(key: &str, code: &str, details: &str) -> Value {
     written(&out)
 }
 
-/// A JSON string, escaped as `serde_json` escapes it.
+/// A JSON string, escaped as `serde_json` escapes it. Flag, variant and
+/// rule keys need no escaping (they are checked keys): they are copied.
 fn string(out: &mut Vec<u8>, s: &str) {
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+        return;
+    }
     // Writing into a Vec cannot fail.
     let _ = serde_json::to_writer(&mut *out, s);
 }

@@ -194,13 +194,12 @@ impl Store {
                 return self.reject(Some(hash), vec![Diagnostic::error(Code::Syntax, "", message)]);
             }
         };
-        let compiled = match parse_and_compile(&text) {
+        let compiled = match parse_and_compile(text) {
             Ok(c) => c,
             Err(diagnostics) => {
                 return self.reject(Some(hash), diagnostics.into_iter().filter(Diagnostic::is_error).collect());
             }
         };
-        drop(text);
         if let Some(env) = &self.environment
             && compiled.environment(env).is_none()
         {
@@ -282,8 +281,11 @@ fn read_regular_file(path: &Path, max: u64) -> Result<Vec<u8>, String> {
 /// it gets an allocator arena of its own instead of being scattered among the
 /// parse's temporary allocations, so when those are freed their pages can go
 /// back to the system whole.
-fn parse_and_compile(text: &str) -> Result<CompiledFile, Vec<Diagnostic>> {
-    let file = burgee_rules::read(text)?;
+fn parse_and_compile(text: String) -> Result<CompiledFile, Vec<Diagnostic>> {
+    let file = burgee_rules::read(&text)?;
+    // The text is not needed past the parse: its memory goes back before
+    // validation and compilation add theirs.
+    drop(text);
     let diagnostics = burgee_rules::validate::validate(&file);
     std::thread::scope(|scope| {
         std::thread::Builder::new()

@@ -126,7 +126,16 @@ pub async fn run(config: ServeConfig) -> Result<()> {
         }
     }
     let watch = watch::spawn(store.clone(), config.poll_interval)?;
-    tokio::spawn(reload_on_sighup(watch.trigger()));
+    // The handler is in place before the address is printed: a SIGHUP sent
+    // as soon as the server says it listens must not find the default
+    // action (which ends the process).
+    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+        Ok(hangups) => {
+            tokio::spawn(reload_on_sighup(hangups, watch.trigger()));
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot handle SIGHUP; it will not reload the file"),
+    }
+    let mut signal = std::pin::pin!(shutdown_signal());
 
     let listener =
         TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -156,7 +165,6 @@ pub async fn run(config: ServeConfig) -> Result<()> {
         crate::log::say(crate::log::Stream::Stdout, &format!("burgee-sidecar health on http://{address}"));
         tokio::spawn(serve_health(health, app.clone(), config.header_read_timeout, shutdown_rx));
     }
-    let mut signal = std::pin::pin!(shutdown_signal());
     // The connection limit: each connection holds a permit until it ends.
     // When none is left the server stops accepting (rather than accepting and
     // closing): new clients wait in the kernel's listen backlog and are
@@ -235,11 +243,7 @@ pub async fn run(config: ServeConfig) -> Result<()> {
 }
 
 /// Re-read the file on every SIGHUP, as a change would.
-async fn reload_on_sighup(trigger: watch::Trigger) {
-    let Ok(mut hangups) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
-        tracing::warn!("cannot handle SIGHUP; it will not reload the file");
-        return;
-    };
+async fn reload_on_sighup(mut hangups: tokio::signal::unix::Signal, trigger: watch::Trigger) {
     while hangups.recv().await.is_some() {
         tracing::info!("SIGHUP: re-reading the flags file");
         trigger.reload();
@@ -298,17 +302,25 @@ async fn serve_health(
     }
 }
 
-async fn shutdown_signal() {
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+/// SIGTERM or SIGINT. The handlers are installed when this is called (not
+/// when it is first awaited), so a signal sent right after the server says
+/// it listens is caught.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let term = signal(SignalKind::terminate());
+    let int = signal(SignalKind::interrupt());
+    async move {
+        let wait = |s: std::io::Result<tokio::signal::unix::Signal>| async move {
+            match s {
+                Ok(mut s) => {
+                    s.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
             }
-            Err(_) => std::future::pending::<()>().await,
+        };
+        tokio::select! {
+            () = wait(int) => {}
+            () = wait(term) => {}
         }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        () = term => {}
     }
 }
