@@ -41,6 +41,37 @@ def leaf(rng, segment_keys):
     return {"attribute": "company.seats", "op": "gte", "values": [rng.randrange(10, 1000)]}
 
 
+def flag_variants(rng, i):
+    """Flag i's kind (0 boolean, 1 string, 2 number, 3 object) and variants."""
+    kind = i % 4
+    if kind == 0:
+        return kind, {"on": True, "off": False}
+    if kind == 1:
+        return kind, {f"v{j}": f"variant-{j}" for j in range(rng.randrange(2, 5))}
+    if kind == 2:
+        return kind, {"low": 10, "mid": 50.5, "high": 100}
+    return kind, {"a": {"layout": "grid", "size": 1}, "b": {"layout": "list", "size": 2}}
+
+
+def rule_serve(rng, names):
+    """A rule's serve: a variant, or a split (bucketed by company for some)."""
+    if rng.random() < 0.5:
+        return {"variant": rng.choice(names)}
+    serve = {"rollout": split(rng, names)}
+    if rng.random() < 0.3:
+        serve["bucket_by"] = "company.id"
+    return serve
+
+
+def settings(rng, i):
+    """An environment's settings of flag i before targets and rules: enabled
+    for most, a prerequisite on an earlier boolean flag for a few."""
+    fe = {"enabled": rng.random() > 0.1}
+    if i > 10 and rng.random() < 0.05:
+        fe["prerequisites"] = [{"flag": f"flag-{rng.randrange(0, i - (i % 4)) // 4 * 4:05d}", "variants": ["on"]}]
+    return fe
+
+
 def split(rng, variants):
     # Integer weights in thousandths that add up to exactly 100.000.
     cuts = sorted(rng.sample(range(1, 100000), len(variants) - 1))
@@ -81,15 +112,7 @@ def main():
     flags = {}
     for i in range(a.flags):
         key = f"flag-{i:05d}"
-        kind = i % 4
-        if kind == 0:
-            variants = {"on": True, "off": False}
-        elif kind == 1:
-            variants = {f"v{j}": f"variant-{j}" for j in range(rng.randrange(2, 5))}
-        elif kind == 2:
-            variants = {"low": 10, "mid": 50.5, "high": 100}
-        else:
-            variants = {"a": {"layout": "grid", "size": 1}, "b": {"layout": "list", "size": 2}}
+        kind, variants = flag_variants(rng, i)
         names = list(variants)
         environments = {}
         for env in ENVS:
@@ -101,16 +124,9 @@ def main():
                     rule["segment"] = rng.choice(segment_keys)
                 if "segment" not in rule or rng.random() < 0.3:
                     rule["match"] = {"all": [leaf(rng, segment_keys) for _ in range(rng.randrange(1, 3))]}
-                if rng.random() < 0.5:
-                    rule["serve"] = {"variant": rng.choice(names)}
-                else:
-                    rule["serve"] = {"rollout": split(rng, names)}
-                    if rng.random() < 0.3:
-                        rule["serve"]["bucket_by"] = "company.id"
+                rule["serve"] = rule_serve(rng, names)
                 rules.append(rule)
-            fe = {"enabled": rng.random() > 0.1}
-            if i > 10 and rng.random() < 0.05:
-                fe["prerequisites"] = [{"flag": f"flag-{rng.randrange(0, i - (i % 4)) // 4 * 4:05d}", "variants": ["on"]}]
+            fe = settings(rng, i)
             n_targets = targets_per_flag + (1 if i < extra_targets else 0)
             if env == "production" and n_targets:
                 fe["targets"] = {names[0]: [f"target-{i}-{t}" for t in range(n_targets)]}
@@ -148,15 +164,7 @@ def heavy(rng, n_flags, n_segments, n_targets):
     per_flag = n_targets // targeted if n_targets else 0
     flags = {}
     for i in range(n_flags):
-        kind = i % 4
-        if kind == 0:
-            variants = {"on": True, "off": False}
-        elif kind == 1:
-            variants = {f"v{j}": f"variant-{j}" for j in range(rng.randrange(2, 5))}
-        elif kind == 2:
-            variants = {"low": 10, "mid": 50.5, "high": 100}
-        else:
-            variants = {"a": {"layout": "grid", "size": 1}, "b": {"layout": "list", "size": 2}}
+        kind, variants = flag_variants(rng, i)
         names = list(variants)
         environments = {}
         for env in ENVS:
@@ -165,16 +173,9 @@ def heavy(rng, n_flags, n_segments, n_targets):
                 rule = {"id": f"rule-{r}", "match": {"all": [leaf(rng, segment_keys) for _ in range(rng.randrange(2, 4))]}}
                 if rng.random() < 0.3:
                     rule["segment"] = rng.choice(segment_keys)
-                if rng.random() < 0.5:
-                    rule["serve"] = {"variant": rng.choice(names)}
-                else:
-                    rule["serve"] = {"rollout": split(rng, names)}
-                    if rng.random() < 0.3:
-                        rule["serve"]["bucket_by"] = "company.id"
+                rule["serve"] = rule_serve(rng, names)
                 rules.append(rule)
-            fe = {"enabled": rng.random() > 0.1}
-            if i > 10 and rng.random() < 0.05:
-                fe["prerequisites"] = [{"flag": f"flag-{rng.randrange(0, i - (i % 4)) // 4 * 4:05d}", "variants": ["on"]}]
+            fe = settings(rng, i)
             if env == "production" and i % 10 == 0 and per_flag:
                 half = per_flag // 2
                 fe["targets"] = {names[0]: [f"target-{i}-{t}" for t in range(half)],

@@ -203,7 +203,7 @@ impl CompiledFile {
 
     /// Evaluate a flag by id (see [`CompiledFile::flag_ids`]).
     pub fn evaluate_id(&self, id: FlagId, env: EnvId, context: &Context) -> EvalResult<'_> {
-        self.run(id, env, context, self.targets_of(context), &mut (), &mut Vec::new())
+        self.run(id, env, context, self.targets_of(context), &mut (), &mut Vec::new(), &mut Segments::default())
     }
 
     /// Where `context`'s targeting key is an individual target, in flag and
@@ -216,7 +216,15 @@ impl CompiledFile {
     pub fn explain(&self, key: &str, env: EnvId, context: &Context) -> (EvalResult<'_>, Vec<Step<'_>>) {
         let mut steps = Vec::new();
         let result = match self.flag(key) {
-            Some(id) => self.run(id, env, context, self.targets_of(context), &mut steps, &mut Vec::new()),
+            Some(id) => self.run(
+                id,
+                env,
+                context,
+                self.targets_of(context),
+                &mut steps,
+                &mut Vec::new(),
+                &mut Segments::default(),
+            ),
             None => Err(EvalError::FlagNotFound(key.to_owned())),
         };
         (result, steps)
@@ -230,10 +238,11 @@ impl CompiledFile {
     ) -> impl Iterator<Item = (&'a str, EvalResult<'a>)> + 'a {
         // The targeting key is looked up once for all flags.
         let targets = self.targets_of(context);
-        self.flags
-            .iter()
-            .enumerate()
-            .map(move |(i, f)| (&*f.key, self.run(FlagId(i), env, context, targets, &mut (), &mut Vec::new())))
+        // Segments are decided once for all flags.
+        let mut segments = Segments::remembering(self.segments.len());
+        self.flags.iter().enumerate().map(move |(i, f)| {
+            (&*f.key, self.run(FlagId(i), env, context, targets, &mut (), &mut Vec::new(), &mut segments))
+        })
     }
 
     /// Whether `context` is in segment `key` (for the editor's counts);
@@ -245,7 +254,7 @@ impl CompiledFile {
 
     /// Whether `context` is in the segment `id`.
     pub fn in_segment_id(&self, id: SegmentId, context: &Context) -> bool {
-        self.segment_holds(id.0, context)
+        self.segment_holds(id.0, context, &mut Segments::default())
     }
 
     /// Whether rule number `rule` (0-based, in order) of flag `id` in `env`
@@ -256,7 +265,7 @@ impl CompiledFile {
     pub fn rule_matches(&self, id: FlagId, env: EnvId, rule: usize, context: &Context) -> Option<bool> {
         let fe = self.settings.get(env.0)?.get(id.0)?.as_ref()?;
         let rule = fe.rules.get(rule)?;
-        Some(self.rule_holds(rule, context))
+        Some(self.rule_holds(rule, context, &mut Segments::default()))
     }
 
     /// The id of rule number `rule` of flag `id` in `env`.
@@ -269,9 +278,9 @@ impl CompiledFile {
         self.settings.get(env.0).and_then(|s| s.get(id.0)).and_then(Option::as_ref).map_or(0, |fe| fe.rules.len())
     }
 
-    fn rule_holds(&self, rule: &CompiledRule, ctx: &Context) -> bool {
-        rule.segment.is_none_or(|s| self.segment_holds(s, ctx))
-            && rule.condition.as_ref().is_none_or(|c| self.holds(c, ctx))
+    fn rule_holds(&self, rule: &CompiledRule, ctx: &Context, segments: &mut Segments) -> bool {
+        rule.segment.is_none_or(|s| self.segment_holds(s, ctx, segments))
+            && rule.condition.as_ref().is_none_or(|c| self.holds(c, ctx, segments))
             && match &rule.serve {
                 CompiledServe::Variant(_) => true,
                 CompiledServe::Rollout(r) => pick(r, ctx).is_some(),
@@ -290,6 +299,7 @@ impl CompiledFile {
         targets: &[Target],
         trace: &mut impl Trace<'f>,
         prerequisites: &mut Vec<(FlagId, Option<&'f str>)>,
+        segments: &mut Segments,
     ) -> EvalResult<'f> {
         let flag = self.flags.get(id.0).ok_or_else(|| EvalError::FlagNotFound(String::new()))?;
         let served = |variant: usize, reason, rule_id| Evaluation {
@@ -319,7 +329,8 @@ impl CompiledFile {
             let got = match prerequisites.iter().find(|(f, _)| *f == pre.flag) {
                 Some((_, got)) => *got,
                 None => {
-                    let got = self.run(pre.flag, env, ctx, targets, &mut (), prerequisites).ok().map(|e| e.variant);
+                    let got =
+                        self.run(pre.flag, env, ctx, targets, &mut (), prerequisites, segments).ok().map(|e| e.variant);
                     prerequisites.push((pre.flag, got));
                     got
                 }
@@ -350,13 +361,13 @@ impl CompiledFile {
         // 5. Rules, first match wins.
         for rule in &fe.rules {
             if let Some(s) = rule.segment
-                && !self.segment_holds(s, ctx)
+                && !self.segment_holds(s, ctx, segments)
             {
                 trace.step(|| Step::NotInSegment { rule: &rule.id, segment: &self.segments[s].key });
                 continue;
             }
             if let Some(c) = &rule.condition
-                && !self.holds(c, ctx)
+                && !self.holds(c, ctx, segments)
             {
                 trace.step(|| Step::ConditionFalse { rule: &rule.id });
                 continue;
@@ -389,7 +400,16 @@ impl CompiledFile {
         }
     }
 
-    fn segment_holds(&self, i: usize, ctx: &Context) -> bool {
+    fn segment_holds(&self, i: usize, ctx: &Context, segments: &mut Segments) -> bool {
+        if let Some(known) = segments.get(i) {
+            return known;
+        }
+        let holds = self.segment_decides(i, ctx, segments);
+        segments.set(i, holds);
+        holds
+    }
+
+    fn segment_decides(&self, i: usize, ctx: &Context, segments: &mut Segments) -> bool {
         let s = &self.segments[i];
         if let Some(key) = ctx.targeting_key() {
             if s.excluded.contains(key) {
@@ -399,15 +419,15 @@ impl CompiledFile {
                 return true;
             }
         }
-        s.condition.as_ref().is_some_and(|c| self.holds(c, ctx))
+        s.condition.as_ref().is_some_and(|c| self.holds(c, ctx, segments))
     }
 
-    fn holds(&self, c: &Cond, ctx: &Context) -> bool {
+    fn holds(&self, c: &Cond, ctx: &Context, segments: &mut Segments) -> bool {
         match c {
-            Cond::All(cs) => cs.iter().all(|c| self.holds(c, ctx)),
-            Cond::Any(cs) => cs.iter().any(|c| self.holds(c, ctx)),
-            Cond::None(cs) => !cs.iter().any(|c| self.holds(c, ctx)),
-            Cond::Segment(s) => self.segment_holds(*s, ctx),
+            Cond::All(cs) => cs.iter().all(|c| self.holds(c, ctx, segments)),
+            Cond::Any(cs) => cs.iter().any(|c| self.holds(c, ctx, segments)),
+            Cond::None(cs) => !cs.iter().any(|c| self.holds(c, ctx, segments)),
+            Cond::Segment(s) => self.segment_holds(*s, ctx, segments),
             Cond::Leaf(leaf) => {
                 let found = ctx.attribute(&leaf.attribute, leaf.attribute_hash);
                 match leaf.kind {
@@ -417,6 +437,35 @@ impl CompiledFile {
                     LeafKind::Negated => found.and_then(|a| leaf.test.check(&a)) == Some(false),
                 }
             }
+        }
+    }
+}
+
+/// Which segments hold for the context of `evaluate_all`, as they are
+/// decided: a segment used by many rules of many flags is decided once. One
+/// evaluation alone remembers nothing (`Segments::default()`), so it costs
+/// no allocation.
+#[derive(Default)]
+struct Segments(Option<Vec<u8>>);
+
+impl Segments {
+    const UNKNOWN: u8 = 0;
+
+    /// Remembering, for a file of `count` segments.
+    fn remembering(count: usize) -> Self {
+        Segments(Some(vec![Self::UNKNOWN; count]))
+    }
+
+    fn get(&self, i: usize) -> Option<bool> {
+        match self.0.as_ref()?.get(i).copied() {
+            None | Some(Self::UNKNOWN) => None,
+            Some(state) => Some(state == 2),
+        }
+    }
+
+    fn set(&mut self, i: usize, holds: bool) {
+        if let Some(state) = self.0.as_mut().and_then(|s| s.get_mut(i)) {
+            *state = if holds { 2 } else { 1 };
         }
     }
 }
