@@ -203,7 +203,7 @@ impl CompiledFile {
 
     /// Evaluate a flag by id (see [`CompiledFile::flag_ids`]).
     pub fn evaluate_id(&self, id: FlagId, env: EnvId, context: &Context) -> EvalResult<'_> {
-        self.run(id, env, context, self.targets_of(context), &mut (), &mut Vec::new(), &mut Segments::default())
+        self.run(id, env, context, self.targets_of(context), &mut (), &mut Memo::default())
     }
 
     /// Where `context`'s targeting key is an individual target, in flag and
@@ -216,15 +216,7 @@ impl CompiledFile {
     pub fn explain(&self, key: &str, env: EnvId, context: &Context) -> (EvalResult<'_>, Vec<Step<'_>>) {
         let mut steps = Vec::new();
         let result = match self.flag(key) {
-            Some(id) => self.run(
-                id,
-                env,
-                context,
-                self.targets_of(context),
-                &mut steps,
-                &mut Vec::new(),
-                &mut Segments::default(),
-            ),
+            Some(id) => self.run(id, env, context, self.targets_of(context), &mut steps, &mut Memo::default()),
             None => Err(EvalError::FlagNotFound(key.to_owned())),
         };
         (result, steps)
@@ -239,9 +231,10 @@ impl CompiledFile {
         // The targeting key is looked up once for all flags.
         let targets = self.targets_of(context);
         // Segments are decided once for all flags.
-        let mut segments = Segments::remembering(self.segments.len());
+        let mut memo = Memo { prerequisites: Vec::new(), segments: Segments::remembering(self.segments.len()) };
         self.flags.iter().enumerate().map(move |(i, f)| {
-            (&*f.key, self.run(FlagId(i), env, context, targets, &mut (), &mut Vec::new(), &mut segments))
+            memo.prerequisites.clear();
+            (&*f.key, self.run(FlagId(i), env, context, targets, &mut (), &mut memo))
         })
     }
 
@@ -287,7 +280,7 @@ impl CompiledFile {
             }
     }
 
-    /// `prerequisites` remembers what each prerequisite served during this
+    /// `memo.prerequisites` remembers what each prerequisite served during this
     /// evaluation, so shared prerequisites (A needs B and C, both need D) are
     /// evaluated once: without it, a chain where each flag needs the two
     /// before it would take exponential time.
@@ -298,8 +291,7 @@ impl CompiledFile {
         ctx: &Context,
         targets: &[Target],
         trace: &mut impl Trace<'f>,
-        prerequisites: &mut Vec<(FlagId, Option<&'f str>)>,
-        segments: &mut Segments,
+        memo: &mut Memo<'f>,
     ) -> EvalResult<'f> {
         let flag = self.flags.get(id.0).ok_or_else(|| EvalError::FlagNotFound(String::new()))?;
         let served = |variant: usize, reason, rule_id| Evaluation {
@@ -326,12 +318,11 @@ impl CompiledFile {
         // 3. Prerequisites.
         for pre in &fe.prerequisites {
             let other = &self.flags[pre.flag.0];
-            let got = match prerequisites.iter().find(|(f, _)| *f == pre.flag) {
+            let got = match memo.prerequisites.iter().find(|(f, _)| *f == pre.flag) {
                 Some((_, got)) => *got,
                 None => {
-                    let got =
-                        self.run(pre.flag, env, ctx, targets, &mut (), prerequisites, segments).ok().map(|e| e.variant);
-                    prerequisites.push((pre.flag, got));
+                    let got = self.run(pre.flag, env, ctx, targets, &mut (), memo).ok().map(|e| e.variant);
+                    memo.prerequisites.push((pre.flag, got));
                     got
                 }
             };
@@ -361,13 +352,13 @@ impl CompiledFile {
         // 5. Rules, first match wins.
         for rule in &fe.rules {
             if let Some(s) = rule.segment
-                && !self.segment_holds(s, ctx, segments)
+                && !self.segment_holds(s, ctx, &mut memo.segments)
             {
                 trace.step(|| Step::NotInSegment { rule: &rule.id, segment: &self.segments[s].key });
                 continue;
             }
             if let Some(c) = &rule.condition
-                && !self.holds(c, ctx, segments)
+                && !self.holds(c, ctx, &mut memo.segments)
             {
                 trace.step(|| Step::ConditionFalse { rule: &rule.id });
                 continue;
@@ -439,6 +430,14 @@ impl CompiledFile {
             }
         }
     }
+}
+
+/// What one evaluation remembers: what each prerequisite served, and which
+/// segments hold.
+#[derive(Default)]
+struct Memo<'f> {
+    prerequisites: Vec<(FlagId, Option<&'f str>)>,
+    segments: Segments,
 }
 
 /// Which segments hold for the context of `evaluate_all`, as they are
