@@ -362,7 +362,6 @@ impl Context {
         self.objects = OnceLock::new();
         self.read = OnceLock::new();
         self.index = None;
-        self.targeting = None;
         self.targeting = self.find(TARGETING_KEY, path_hash(TARGETING_KEY), Reach::Walk).map(|i| i as u32);
         if self.entries.len() <= INDEXED {
             return;
