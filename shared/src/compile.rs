@@ -4,6 +4,7 @@
 //! become hash sets. Evaluation ([`crate::eval`]) never looks at the model.
 
 use hashbrown::{HashMap, HashSet};
+use indexmap::IndexMap;
 use std::cell::RefCell;
 use std::sync::Arc;
 
@@ -11,7 +12,7 @@ use serde_json::Value;
 
 use crate::context::{TARGETING_KEY, path_hash};
 use crate::diagnostic::{Code, Diagnostic};
-use crate::model::{Condition, Flag, FlagFile, Serve};
+use crate::model::{Condition, Flag, FlagEnvironment, FlagFile, Serve};
 use crate::ops::{self, Test};
 use crate::validate::validate;
 use crate::weight::Weight;
@@ -200,7 +201,32 @@ pub fn compile_validated(file: &FlagFile, diagnostics: Vec<Diagnostic>) -> Resul
     if diagnostics.iter().any(Diagnostic::is_error) {
         return Err(diagnostics);
     }
-    Compiler::new(file).file(diagnostics).map_err(|d| vec![d])
+    Compiler::new(file).file(diagnostics, None).map_err(|d| vec![d])
+}
+
+/// [`compile_validated`] for a caller that has no more use for the model:
+/// each flag's settings (its rules, conditions and targets, most of a
+/// model's memory) are freed as soon as that flag is compiled, so the model
+/// and the compiled form are not both whole in memory at once (a server
+/// reloading a big file holds the version in service besides).
+pub fn compile_owned(file: FlagFile, diagnostics: Vec<Diagnostic>) -> Result<CompiledFile, Vec<Diagnostic>> {
+    compile_owned_freeing(file, diagnostics, drop)
+}
+
+/// [`compile_owned`] that hands each flag's settings, once compiled, to
+/// `free` instead of dropping them (say, to another thread, so that what
+/// the model frees is not reused by the compiled form's allocations).
+pub fn compile_owned_freeing(
+    mut file: FlagFile,
+    diagnostics: Vec<Diagnostic>,
+    mut free: impl FnMut(IndexMap<String, FlagEnvironment>),
+) -> Result<CompiledFile, Vec<Diagnostic>> {
+    if diagnostics.iter().any(Diagnostic::is_error) {
+        return Err(diagnostics);
+    }
+    let settings: Vec<_> =
+        file.flags.values_mut().map(|flag| std::mem::take(&mut Arc::make_mut(flag).environments)).collect();
+    Compiler::new(&file).file(diagnostics, Some(Taken { settings, free: &mut free })).map_err(|d| vec![d])
 }
 
 /// [`compile_validated`] of only what evaluating `flags` reads: those flags,
@@ -241,7 +267,17 @@ pub fn compile_slice(
             .map(|(key, flag)| (key.clone(), Arc::clone(flag)))
             .collect(),
     };
-    Compiler::new(&slice).file(diagnostics).map_err(|d| vec![d])
+    Compiler::new(&slice).file(diagnostics, None).map_err(|d| vec![d])
+}
+
+/// A flag's settings by environment, as in the model.
+type Settings = IndexMap<String, FlagEnvironment>;
+
+/// Every flag's settings taken out of the model, in flag order, and what to
+/// do with each once its flag is compiled.
+struct Taken<'a> {
+    settings: Vec<Settings>,
+    free: &'a mut dyn FnMut(Settings),
 }
 
 /// Lookups a valid file guarantees; a failure here is a bug in validation,
@@ -278,7 +314,9 @@ impl<'f> Compiler<'f> {
         }
     }
 
-    fn file(&self, warnings: Vec<Diagnostic>) -> Compiled<CompiledFile> {
+    /// The whole file; with `taken`, each flag's settings by flag, taken out
+    /// of the model, each handed to the function once its flag is compiled.
+    fn file(&self, warnings: Vec<Diagnostic>, taken: Option<Taken<'_>>) -> Compiled<CompiledFile> {
         let segments = self
             .file
             .segments
@@ -296,8 +334,16 @@ impl<'f> Compiler<'f> {
         let mut flags = Vec::with_capacity(self.file.flags.len());
         let mut settings: Vec<Vec<Option<FlagEnv>>> =
             self.file.environments.iter().map(|_| Vec::with_capacity(self.file.flags.len())).collect();
+        let (mut taken, mut free) = match taken {
+            Some(Taken { settings, free }) => (Some(settings.into_iter()), Some(free)),
+            None => (None, None),
+        };
         for (key, flag) in &self.file.flags {
-            let (compiled, envs) = self.flag(key, flag)?;
+            let own = taken.as_mut().and_then(Iterator::next);
+            let (compiled, envs) = self.flag(key, flag, own.as_ref().unwrap_or(&flag.environments))?;
+            if let (Some(own), Some(free)) = (own, free.as_mut()) {
+                free(own);
+            }
             flags.push(compiled);
             for (table, env) in settings.iter_mut().zip(envs) {
                 table.push(env);
@@ -326,12 +372,12 @@ impl<'f> Compiler<'f> {
     }
 
     /// The flag, and its settings in each environment (by [`EnvId`]).
-    fn flag(&self, key: &str, flag: &Flag) -> Compiled<(CompiledFlag, Vec<Option<FlagEnv>>)> {
+    fn flag(&self, key: &str, flag: &Flag, settings: &Settings) -> Compiled<(CompiledFlag, Vec<Option<FlagEnv>>)> {
         let variant = |name: &str| flag.variants.get_index_of(name).ok_or_else(|| internal("a variant reference"));
         let id = FlagId(*self.flag_index.get(key).ok_or_else(|| internal("a flag key"))?);
         let mut environments = Vec::with_capacity(self.file.environments.len());
         for (env_index, env) in self.file.environments.iter().enumerate() {
-            let Some(fe) = flag.environments.get(env) else {
+            let Some(fe) = settings.get(env) else {
                 environments.push(None);
                 continue;
             };

@@ -73,7 +73,13 @@ impl Rejected {
 /// unknown variant in another). A file that parses is returned as written,
 /// not yet validated.
 pub fn read(text: &str) -> Result<FlagFile, Vec<Diagnostic>> {
-    let broken = match parse::parse(text) {
+    read_joined(text, &parse::InTurn)
+}
+
+/// [`read`] with its passes over the text given to `join` (see
+/// [`parse::parse_joined`]).
+pub fn read_joined(text: &str, join: &impl parse::Join) -> Result<FlagFile, Vec<Diagnostic>> {
+    let broken = match parse::parse_joined(text, join) {
         Ok(file) => return Ok(file),
         Err(broken) => broken,
     };
@@ -92,7 +98,13 @@ pub fn read(text: &str) -> Result<FlagFile, Vec<Diagnostic>> {
 
 /// Read, validate and compile a flags file's text.
 pub fn load(text: &str) -> Result<Loaded, Rejected> {
-    let file = read(text).map_err(|diagnostics| Rejected { diagnostics })?;
+    load_joined(text, &parse::InTurn)
+}
+
+/// [`load`] with the passes over the text given to `join` (see
+/// [`parse::parse_joined`]).
+pub fn load_joined(text: &str, join: &impl parse::Join) -> Result<Loaded, Rejected> {
+    let file = read_joined(text, join).map_err(|diagnostics| Rejected { diagnostics })?;
     let compiled = compile::compile(&file).map_err(|diagnostics| Rejected { diagnostics })?;
     Ok(Loaded { file, compiled })
 }

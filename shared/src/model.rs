@@ -21,6 +21,48 @@ use serde_json::{Number, Value};
 
 use crate::diagnostic::Pointer;
 
+/// Lists and maps read from a file grow by doubling; a big file's model
+/// holds hundreds of thousands of them, so what is read gives back its slack.
+trait Shrink {
+    fn shrink(&mut self);
+}
+
+impl<T> Shrink for Vec<T> {
+    fn shrink(&mut self) {
+        self.shrink_to_fit();
+    }
+}
+
+impl<V: Shrink> Shrink for IndexMap<String, V> {
+    fn shrink(&mut self) {
+        self.shrink_to_fit();
+        self.values_mut().for_each(Shrink::shrink);
+    }
+}
+
+impl<T: Shrink> Shrink for Option<T> {
+    fn shrink(&mut self) {
+        if let Some(t) = self {
+            t.shrink();
+        }
+    }
+}
+
+impl Shrink for Value {
+    fn shrink(&mut self) {}
+}
+
+impl Shrink for FlagEnvironment {
+    fn shrink(&mut self) {}
+}
+
+/// Deserialize, then [`Shrink`].
+fn shrunk<'de, D: serde::Deserializer<'de>, T: Deserialize<'de> + Shrink>(d: D) -> Result<T, D::Error> {
+    let mut t = T::deserialize(d)?;
+    t.shrink();
+    Ok(t)
+}
+
 /// A whole flags file (format version 1).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -94,10 +136,10 @@ pub struct Segment {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Targeting keys that are always in the segment (unless excluded).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "shrunk")]
     pub included: Option<Vec<String>>,
     /// Targeting keys that are never in the segment; beats everything.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "shrunk")]
     pub excluded: Option<Vec<String>>,
     /// The condition that puts a context in the segment.
     #[serde(default, rename = "match", skip_serializing_if = "Option::is_none")]
@@ -116,10 +158,12 @@ pub struct Flag {
     pub stage: Option<String>,
     /// The values the flag can take, by variant key; all of one JSON type.
     #[schemars(extend("minProperties" = 1, "propertyNames" = {"pattern": KEY_PATTERN, "maxLength": 128}))]
+    #[serde(deserialize_with = "shrunk")]
     pub variants: IndexMap<String, Value>,
     /// The variant served wherever the flag is disabled.
     pub off: String,
     /// The flag's settings per environment; a missing one means disabled there.
+    #[serde(deserialize_with = "shrunk")]
     pub environments: IndexMap<String, FlagEnvironment>,
 }
 
@@ -130,13 +174,13 @@ pub struct FlagEnvironment {
     /// The kill switch: when false, everyone gets the `off` variant.
     pub enabled: bool,
     /// Flags that must serve one of the listed variants first.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "shrunk")]
     pub prerequisites: Option<Vec<Prerequisite>>,
     /// Individual targets: variant key → targeting keys. Beats every rule.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "shrunk")]
     pub targets: Option<IndexMap<String, Vec<String>>>,
     /// Rules in priority order; the first that matches decides.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "shrunk")]
     pub rules: Option<Vec<Rule>>,
     /// What everyone else gets.
     pub default: Serve,
@@ -231,7 +275,10 @@ impl TryFrom<ServeFields> for Serve {
                     Ok(Serve::Variant(v))
                 }
             }
-            (None, Some(entries)) => Ok(Serve::Rollout(Rollout { entries, bucket_by: f.bucket_by, salt: f.salt })),
+            (None, Some(mut entries)) => {
+                entries.shrink_to_fit();
+                Ok(Serve::Rollout(Rollout { entries, bucket_by: f.bucket_by, salt: f.salt }))
+            }
             (Some(_), Some(_)) => Err("a serve has either `variant` or `rollout`, not both".into()),
             (None, None) => Err("a serve needs `variant` or `rollout`".into()),
         }
@@ -386,7 +433,15 @@ struct ConditionFields {
 
 impl TryFrom<ConditionFields> for Condition {
     type Error = String;
-    fn try_from(f: ConditionFields) -> Result<Self, String> {
+    fn try_from(mut f: ConditionFields) -> Result<Self, String> {
+        // Read lists grow by doubling: give back the slack (a big file's
+        // model holds hundreds of thousands of these).
+        for list in [&mut f.all, &mut f.any, &mut f.none].into_iter().flatten() {
+            list.shrink_to_fit();
+        }
+        if let Some(values) = &mut f.values {
+            values.shrink_to_fit();
+        }
         let shape_count = [f.all.is_some(), f.any.is_some(), f.none.is_some(), f.segment.is_some()]
             .into_iter()
             .filter(|b| *b)

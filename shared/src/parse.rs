@@ -43,15 +43,38 @@ pub struct Partial {
 /// [`crate::validate::validate`], and [`crate::read`], which reports the
 /// meaning errors of the well-formed parts of a broken file too.
 pub fn parse(text: &str) -> Result<FlagFile, Broken> {
+    parse_joined(text, &InTurn)
+}
+
+/// [`parse`] with its two passes over the text (the duplicate-key check and
+/// the model) given to `join`, which may run them at once.
+pub fn parse_joined(text: &str, join: &impl Join) -> Result<FlagFile, Broken> {
     // The common case, a well-formed file, goes straight from text to the
     // model (no intermediate JSON tree: big files load fast and small). Any
     // problem sends the file down the slow path, which finds them all.
-    if !has_duplicate_keys(text)
-        && let Ok(file) = serde_json::from_str::<FlagFile>(text)
-    {
+    let (duplicates, model) = join.join(|| has_duplicate_keys(text), || serde_json::from_str::<FlagFile>(text));
+    if !duplicates && let Ok(file) = model {
         return Ok(file);
     }
     parse_reporting_every_problem(text)
+}
+
+/// Two computations that may run at the same time. This crate starts no
+/// threads: a binary that wants a big file read on two cores passes a
+/// `Join` that does ([`InTurn`] runs one after the other).
+pub trait Join {
+    /// Run `a` and `b`, perhaps at once, and return both results.
+    fn join<A: Send, B: Send>(&self, a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B + Send) -> (A, B);
+}
+
+/// A [`Join`] that runs `a`, then `b`.
+pub struct InTurn;
+
+impl Join for InTurn {
+    fn join<A: Send, B: Send>(&self, a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B + Send) -> (A, B) {
+        let a = a();
+        (a, b())
+    }
 }
 
 /// Whether some object in `text` has a key twice (true for invalid JSON: the

@@ -2,7 +2,8 @@
 //! section demands (flags-file.md, "Consequences to keep (and test)"):
 //!
 //! - the same file and context always give the same results, also from a
-//!   second, independently loaded copy of the file;
+//!   second, independently loaded copy of the file, and from one compiled
+//!   the sidecar's way (`compile_owned`, freeing the model as it goes);
 //! - raising the first variant's weight only adds users to it;
 //! - a user's variant does not depend on other flags or on the rules around
 //!   the rollout that serves it;
@@ -173,6 +174,10 @@ proptest! {
         let file = rich_file();
         let first = loaded(&file);
         let second = loaded(&file);
+        // The sidecar's way: the model freed flag by flag as it is compiled.
+        let model = burgee_rules::read(&serde_json::to_string(&file).unwrap()).unwrap();
+        let diagnostics = burgee_rules::validate::validate(&model);
+        let owned = burgee_rules::compile::compile_owned(model, diagnostics).unwrap();
         for json in contexts {
             let ctx = Context::from_json(json.clone()).unwrap();
             let again = Context::from_json(json).unwrap();
@@ -184,6 +189,9 @@ proptest! {
                 let copy: Vec<_> = second.compiled.evaluate_all(e2, &again).collect();
                 prop_assert_eq!(&once, &twice);
                 prop_assert_eq!(&once, &copy);
+                let e3 = owned.environment(env).unwrap();
+                let sidecars: Vec<_> = owned.evaluate_all(e3, &again).collect();
+                prop_assert_eq!(&once, &sidecars);
                 for (flag, result) in &once {
                     prop_assert_eq!(result, &first.compiled.evaluate(flag, e1, &ctx));
                 }

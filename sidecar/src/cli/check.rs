@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use anyhow::Result;
-use burgee_rules::{Code, Diagnostic, Severity, load};
+use burgee_rules::{Code, Diagnostic, Severity, load_joined};
 use serde_json::{Value, json};
 
 /// Check `files`; `Ok(false)` when any is invalid (or has warnings and
@@ -17,7 +17,7 @@ pub fn run(files: &[impl AsRef<Path>], as_json: bool, deny_warnings: bool) -> Re
         let shown = path.display().to_string();
         let (diagnostics, summary) = match crate::files::read(path) {
             Err(e) => (Err(format!("{e:#}")), None),
-            Ok(text) => match load(&text) {
+            Ok(text) => match load_joined(&text, &crate::files::OnTwoThreads) {
                 Ok(loaded) => {
                     let found = (
                         Ok(loaded.compiled.warnings().to_vec()),

@@ -169,6 +169,9 @@ impl Store {
     /// valid, record and report every problem when not. Blocking (file I/O and
     /// compilation): run it off the request path.
     pub fn reload(&self) -> Outcome {
+        // A version replaced earlier may have been dropped since by the last
+        // request that held it (on a thread that does not purge).
+        return_freed_pages();
         let bytes = match read_regular_file(&self.path, self.max_file_size) {
             Ok(b) => b,
             Err(message) => return self.reject(None, vec![Diagnostic::error(Code::Unreadable, "", message)]),
@@ -194,7 +197,10 @@ impl Store {
                 return self.reject(Some(hash), vec![Diagnostic::error(Code::Syntax, "", message)]);
             }
         };
-        let compiled = match parse_and_compile(text) {
+        let compiled = parse_and_compile(text);
+        // The model is freed (and, for a rejected file, the text too).
+        return_freed_pages();
+        let compiled = match compiled {
             Ok(c) => c,
             Err(diagnostics) => {
                 return self.reject(Some(hash), diagnostics.into_iter().filter(Diagnostic::is_error).collect());
@@ -220,6 +226,8 @@ impl Store {
             "flags file accepted"
         );
         self.current.store(Some(Arc::new(snapshot)));
+        // The version replaced is freed here unless a request still holds it.
+        return_freed_pages();
         {
             let mut a = self.attempts.lock().unwrap_or_else(|e| e.into_inner());
             a.serving_hash = Some(hash);
@@ -234,6 +242,55 @@ impl Store {
 
     fn publish(&self, event: Event) {
         let _ = self.events.send(Arc::new(Published { event, encoded: OnceLock::new() }));
+    }
+}
+
+/// Hand the pages freed so far back to the system now rather than in
+/// jemalloc's usual ten seconds: a reload of a big file frees its text, then
+/// its model, then the version it replaces, and back-to-back reloads would
+/// otherwise hold all of those at once (the peak of a reload, measured in
+/// `bench/scale.sh`). Setting an arena's decay time purges its unused pages
+/// at once (jemalloc's `arena.<i>.dirty_decay_ms` and `muzzy_decay_ms`); each
+/// is set back as it was. Under another allocator (the library's tests)
+/// nothing of theirs is touched.
+fn return_freed_pages() {
+    let Ok(arenas) = tikv_jemalloc_ctl::arenas::narenas::read() else { return };
+    for arena in 0..arenas {
+        drop(PagesReturnedAtOnce::in_arena(arena));
+    }
+}
+
+/// While it lives, one jemalloc arena hands each page back to the system as
+/// soon as nothing is left on it (decay times of zero); then the decay times
+/// are set back as they were.
+struct PagesReturnedAtOnce {
+    /// Each decay setting changed, with its value before.
+    changed: Vec<(String, isize)>,
+}
+
+impl PagesReturnedAtOnce {
+    fn in_arena(arena: u32) -> Self {
+        use tikv_jemalloc_ctl::{Access, AsName as _};
+        let mut changed = Vec::new();
+        for kind in ["dirty", "muzzy"] {
+            let name = format!("arena.{arena}.{kind}_decay_ms\0");
+            if let Ok(ms) = Access::<isize>::read(name.as_str().name())
+                && ms > 0
+                && name.as_str().name().write(0isize).is_ok()
+            {
+                changed.push((name, ms));
+            }
+        }
+        PagesReturnedAtOnce { changed }
+    }
+}
+
+impl Drop for PagesReturnedAtOnce {
+    fn drop(&mut self) {
+        use tikv_jemalloc_ctl::{Access as _, AsName as _};
+        for (name, ms) in &self.changed {
+            let _ = name.as_str().name().write(*ms);
+        }
     }
 }
 
@@ -276,29 +333,108 @@ fn read_regular_file(path: &Path, max: u64) -> Result<Vec<u8>, String> {
     Ok(bytes)
 }
 
+/// The jemalloc arenas of reloads: one for reading files, two for the
+/// compiled versions in turn. Kept apart, the model a reload reads leaves
+/// whole pages behind when it is freed (no compiled file, no request's
+/// memory lies among them), and a version in service never shares an arena
+/// with the one replacing it, whose pages then go back when it is dropped.
+struct ReloadArenas {
+    read: u32,
+    compiled: [u32; 2],
+}
+
+/// How many compiles have started (which of the two arenas is next).
+static COMPILES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+impl ReloadArenas {
+    /// Made on first use; `None` under another allocator.
+    fn get() -> Option<&'static ReloadArenas> {
+        use tikv_jemalloc_ctl::{Access, AsName as _};
+        static ARENAS: OnceLock<Option<ReloadArenas>> = OnceLock::new();
+        ARENAS
+            .get_or_init(|| {
+                let create = || Access::<u32>::read(b"arenas.create\0".name()).ok();
+                Some(ReloadArenas { read: create()?, compiled: [create()?, create()?] })
+            })
+            .as_ref()
+    }
+
+    /// The arena for the next compile.
+    fn next_compiled(&self) -> u32 {
+        self.compiled[COMPILES.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 2]
+    }
+}
+
+/// While it lives, the calling thread allocates from `arena`; then from the
+/// arena it had before.
+struct InArena {
+    before: Option<u32>,
+}
+
+impl InArena {
+    fn bind(arena: u32) -> Self {
+        use tikv_jemalloc_ctl::{Access, AsName as _};
+        InArena { before: Access::<u32>::update(b"thread.arena\0".name(), arena).ok() }
+    }
+}
+
+impl Drop for InArena {
+    fn drop(&mut self) {
+        use tikv_jemalloc_ctl::{Access as _, AsName as _};
+        if let Some(before) = self.before {
+            let _ = b"thread.arena\0".name().write(before);
+        }
+    }
+}
+
 /// Parse and validate here, compile on a thread of its own. The compiled file
-/// is what stays in memory for as long as it serves; built on a fresh thread,
-/// it gets an allocator arena of its own instead of being scattered among the
-/// parse's temporary allocations, so when those are freed their pages can go
-/// back to the system whole.
+/// is what stays in memory for as long as it serves; built in an arena of
+/// its own ([`ReloadArenas`]), it is not scattered among the parse's
+/// temporary allocations, so when those are freed their pages can go back
+/// to the system whole. The model is freed flag by flag as the compile goes
+/// ([`burgee_rules::compile::compile_owned_freeing`]): with the version in
+/// service, the whole model and the whole new compiled form are never all
+/// in memory at once.
 fn parse_and_compile(text: String) -> Result<CompiledFile, Vec<Diagnostic>> {
-    let file = burgee_rules::read(&text)?;
+    let arenas = ReloadArenas::get();
+    let reading = arenas.map(|a| InArena::bind(a.read));
+    let file = burgee_rules::read_joined(&text, &crate::files::OnTwoThreads)?;
     // The text is not needed past the parse: its memory goes back before
     // validation and compilation add theirs.
     drop(text);
+    return_freed_pages();
     let diagnostics = burgee_rules::validate::validate(&file);
-    std::thread::scope(|scope| {
-        std::thread::Builder::new()
+    // The model was read on this thread, into its arena: as the compile
+    // frees it flag by flag, its pages go back at once, so the model and
+    // the new compiled form do not both stay resident.
+    let _model_pages = arenas.map(|a| PagesReturnedAtOnce::in_arena(a.read));
+    let compiled_arena = arenas.map(ReloadArenas::next_compiled);
+    let compiled = std::thread::scope(|scope| {
+        // What the compile is done with comes back here to be freed, into
+        // the model's arena and this thread's cache: the compile's own
+        // allocations never reuse the model's freed pieces (which would
+        // scatter the compiled file over the model's pages and keep them
+        // resident), and it keeps its thread cache (its allocations stay fast).
+        let (freed, to_free) = std::sync::mpsc::channel();
+        let compile = std::thread::Builder::new()
             .name("burgee-compile".into())
-            .spawn_scoped(scope, || burgee_rules::compile::compile_validated(&file, diagnostics))
+            .spawn_scoped(scope, move || {
+                let _arena = compiled_arena.map(InArena::bind);
+                burgee_rules::compile::compile_owned_freeing(file, diagnostics, |settings| {
+                    let _ = freed.send(settings);
+                })
+            })
             .map_err(|e| {
                 vec![Diagnostic::error(burgee_rules::Code::Internal, "", format!("cannot start a thread: {e}"))]
-            })?
-            .join()
-            .unwrap_or_else(|_| {
-                Err(vec![Diagnostic::error(burgee_rules::Code::Internal, "", "compiling the file failed (a bug)")])
-            })
-    })
+            })?;
+        // Until the compile ends (and drops its sender).
+        to_free.into_iter().for_each(drop);
+        compile.join().unwrap_or_else(|_| {
+            Err(vec![Diagnostic::error(burgee_rules::Code::Internal, "", "compiling the file failed (a bug)")])
+        })
+    });
+    drop(reading);
+    compiled
 }
 
 impl Store {
