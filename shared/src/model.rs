@@ -256,7 +256,7 @@ pub struct RolloutEntry {
 struct ServeFields {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     variant: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "shrunk")]
     rollout: Option<Vec<RolloutEntry>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     bucket_by: Option<String>,
@@ -275,10 +275,7 @@ impl TryFrom<ServeFields> for Serve {
                     Ok(Serve::Variant(v))
                 }
             }
-            (None, Some(mut entries)) => {
-                entries.shrink_to_fit();
-                Ok(Serve::Rollout(Rollout { entries, bucket_by: f.bucket_by, salt: f.salt }))
-            }
+            (None, Some(entries)) => Ok(Serve::Rollout(Rollout { entries, bucket_by: f.bucket_by, salt: f.salt })),
             (Some(_), Some(_)) => Err("a serve has either `variant` or `rollout`, not both".into()),
             (None, None) => Err("a serve needs `variant` or `rollout`".into()),
         }
@@ -415,11 +412,11 @@ impl std::fmt::Display for Op {
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ConditionFields {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "shrunk")]
     all: Option<Vec<Condition>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "shrunk")]
     any: Option<Vec<Condition>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "shrunk")]
     none: Option<Vec<Condition>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     segment: Option<String>,
@@ -427,21 +424,13 @@ struct ConditionFields {
     attribute: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     op: Option<Op>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "shrunk")]
     values: Option<Vec<Value>>,
 }
 
 impl TryFrom<ConditionFields> for Condition {
     type Error = String;
-    fn try_from(mut f: ConditionFields) -> Result<Self, String> {
-        // Read lists grow by doubling: give back the slack (a big file's
-        // model holds hundreds of thousands of these).
-        for list in [&mut f.all, &mut f.any, &mut f.none].into_iter().flatten() {
-            list.shrink_to_fit();
-        }
-        if let Some(values) = &mut f.values {
-            values.shrink_to_fit();
-        }
+    fn try_from(f: ConditionFields) -> Result<Self, String> {
         let shape_count = [f.all.is_some(), f.any.is_some(), f.none.is_some(), f.segment.is_some()]
             .into_iter()
             .filter(|b| *b)

@@ -174,7 +174,8 @@ proptest! {
         let file = rich_file();
         let first = loaded(&file);
         let second = loaded(&file);
-        // The sidecar's way: the model freed flag by flag as it is compiled.
+        // As the sidecar compiles (`compile_owned_freeing`): the model
+        // freed flag by flag as it is compiled.
         let model = burgee_rules::read(&serde_json::to_string(&file).unwrap()).unwrap();
         let diagnostics = burgee_rules::validate::validate(&model);
         let owned = burgee_rules::compile::compile_owned(model, diagnostics).unwrap();

@@ -341,10 +341,9 @@ fn read_regular_file(path: &Path, max: u64) -> Result<Vec<u8>, String> {
 struct ReloadArenas {
     read: u32,
     compiled: [u32; 2],
+    /// How many compiles have started (which of the two is next).
+    compiles: std::sync::atomic::AtomicUsize,
 }
-
-/// How many compiles have started (which of the two arenas is next).
-static COMPILES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 impl ReloadArenas {
     /// Made on first use; `None` under another allocator.
@@ -354,14 +353,14 @@ impl ReloadArenas {
         ARENAS
             .get_or_init(|| {
                 let create = || Access::<u32>::read(b"arenas.create\0".name()).ok();
-                Some(ReloadArenas { read: create()?, compiled: [create()?, create()?] })
+                Some(ReloadArenas { read: create()?, compiled: [create()?, create()?], compiles: Default::default() })
             })
             .as_ref()
     }
 
     /// The arena for the next compile.
     fn next_compiled(&self) -> u32 {
-        self.compiled[COMPILES.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 2]
+        self.compiled[self.compiles.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 2]
     }
 }
 
