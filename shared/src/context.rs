@@ -2,14 +2,18 @@
 //! attribute path (`company.plan`) finds a value in it.
 //!
 //! A context is stored ready for lookups: every attribute, nested objects'
-//! members included, is one entry with its whole dotted path, side by side
-//! in document order, so a lookup compares paths instead of walking maps,
-//! and reading a request body builds no map at all ([`Context::from_json_slice`]).
-//! Contexts with many entries also get a hash index.
+//! members included, is one small entry with its whole dotted path and its
+//! hash, side by side in document order, and the paths and the text of every
+//! string and number lie in one buffer beside them. A lookup scans a few
+//! cache lines and compares paths instead of walking maps, and reading a
+//! request body builds no map and allocates nothing per attribute
+//! ([`Context::from_json_slice`]). Contexts with many entries also get a hash
+//! index.
 
 use std::hash::{BuildHasher, Hash, Hasher};
 use std::sync::OnceLock;
 
+use semver::Version;
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 use thiserror::Error;
@@ -32,81 +36,66 @@ const TOP: u32 = u32::MAX;
 pub struct Context {
     /// Every attribute, an object before its members, in document order.
     entries: Vec<Entry>,
-    /// Every entry's path, one after another (an entry has its range).
-    paths: String,
-    /// Every entry's [`path_hash`], by entry, side by side: a lookup scans
-    /// these before it compares a path.
-    hashes: Vec<u64>,
-    /// Entries by path, when there are more than [`INDEXED`].
-    index: Option<hashbrown::HashTable<u32>>,
+    /// Every entry's path, and the text of every string and number, one
+    /// after another (an entry has its ranges).
+    text: String,
     /// The top-level `targetingKey` entry, if any.
     targeting: Option<u32>,
-    /// Objects with their members, by entry, each made when a lookup first
-    /// asks for it (kept apart, so entries stay small for lookups).
-    objects: OnceLock<Box<[OnceLock<Value>]>>,
-    /// What tests read from entries (numbers, versions), by entry, each
-    /// read once: evaluating every flag asks the same attributes again and again.
-    read: OnceLock<Box<[Read]>>,
+    /// What few contexts have: lists, and an index when there are many entries.
+    rare: Option<Box<Rare>>,
+    /// Values as JSON, by entry, each made when [`Context::lookup`] first
+    /// asks for it (evaluation never does).
+    values: OnceLock<Box<[OnceLock<Value>]>>,
+    /// Strings read as versions, by entry, each read once: evaluating every
+    /// flag may ask the same version again and again.
+    versions: OnceLock<Box<[OnceLock<Option<Version>>]>>,
 }
 
+/// The parts of a context that few contexts have.
 #[derive(Clone, Default)]
-struct Read {
-    number: OnceLock<f64>,
-    version: OnceLock<Option<semver::Version>>,
+struct Rare {
+    /// The lists, whole (ops test a list as one value).
+    lists: Vec<Value>,
+    /// Entries by path hash, when there are more than [`INDEXED`].
+    index: Option<hashbrown::HashTable<u32>>,
 }
 
-/// An attribute found in a context, for the tests of conditions.
-pub(crate) struct Attribute<'c> {
-    /// Its value (never null).
-    pub(crate) value: &'c Value,
-    /// The context and entry it came from, where what is read is kept.
-    read: Option<(&'c Context, usize)>,
-}
-
-impl<'c> Attribute<'c> {
-    /// A value on its own (nothing is kept).
-    #[cfg(test)]
-    pub(crate) fn of(value: &'c Value) -> Self {
-        Attribute { value, read: None }
-    }
-
-    fn kept(&self) -> Option<&'c Read> {
-        let (context, i) = self.read?;
-        let read = context.read.get_or_init(|| (0..context.entries.len()).map(|_| Read::default()).collect());
-        read.get(i)
-    }
-
-    /// The value as a number (`NaN` for a number beyond `f64`), when it is one.
-    pub(crate) fn number(&self) -> Option<f64> {
-        let n = self.value.as_number()?;
-        let read = || n.as_f64().unwrap_or(f64::NAN);
-        Some(self.kept().map_or_else(read, |k| *k.number.get_or_init(read)))
-    }
-
-    /// The value read as a version by `parse`, when it is a string.
-    pub(crate) fn version(
-        &self,
-        parse: fn(&str) -> Option<semver::Version>,
-    ) -> Option<std::borrow::Cow<'c, semver::Version>> {
-        let text = self.value.as_str()?;
-        match self.kept() {
-            Some(k) => k.version.get_or_init(|| parse(text)).as_ref().map(std::borrow::Cow::Borrowed),
-            None => parse(text).map(std::borrow::Cow::Owned),
-        }
-    }
-}
-
-#[derive(Clone)]
+/// One attribute: 48 bytes, everything a lookup and a test read.
+#[derive(Clone, Copy)]
 struct Entry {
-    /// The whole path in `paths` (`company.plan`).
-    start: u32,
-    end: u32,
-    /// Where the entry's own key starts in `paths` (`plan`).
+    /// The [`path_hash`] of its path: a lookup compares these first.
+    hash: u64,
+    /// A number's value (`NaN` beyond `f64`).
+    number: f64,
+    /// The whole path in `text` (`company.plan`).
+    path: Span,
+    /// Where the entry's own key starts in `text` (`plan`).
     key_start: u32,
     parent: u32,
+    /// A string's or a number's text in `text`; a list's place in `Rare::lists` (its start).
+    value: Span,
     reach: Reach,
-    /// The value; for an object, an empty object (its members are entries).
-    value: Value,
+    kind: Kind,
+}
+
+/// A range of [`Context::text`].
+#[derive(Clone, Copy, Default)]
+struct Span {
+    start: u32,
+    end: u32,
+}
+
+/// What kind of value an entry holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Null,
+    False,
+    True,
+    Number,
+    String,
+    List,
+    /// Its members are the entries that follow it.
+    Object,
 }
 
 /// How a lookup may find an entry.
@@ -121,6 +110,93 @@ enum Reach {
     Hidden,
     /// Replaced by a later value of the same key.
     Replaced,
+}
+
+/// A value on its way into a context.
+enum Leaf<'v> {
+    Null,
+    Bool(bool),
+    /// A number's JSON text (valid: the JSON reader checked it).
+    Number(&'v str),
+    String(&'v str),
+    List(Vec<Value>),
+    Object,
+}
+
+impl Leaf<'_> {
+    /// Its kind, as diagnostics name it.
+    fn kind_name(&self) -> &'static str {
+        match self {
+            Leaf::Null => "null",
+            Leaf::Bool(_) => "a boolean",
+            Leaf::Number(_) => "a number",
+            Leaf::String(_) => "a string",
+            Leaf::List(_) => "a list",
+            Leaf::Object => "an object",
+        }
+    }
+}
+
+/// An attribute's value as the tests of conditions see it: strings and
+/// numbers straight from the context's text, no JSON value made.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum AttributeValue<'c> {
+    Bool(bool),
+    /// Its value (`NaN` beyond `f64`) and its JSON text.
+    Number(f64, &'c str),
+    String(&'c str),
+    /// A list or an object.
+    Other(&'c Value),
+}
+
+impl<'v> AttributeValue<'v> {
+    /// The view of a JSON value (`None` for null).
+    pub(crate) fn of(value: &'v Value) -> Option<Self> {
+        Some(match value {
+            Value::Null => return None,
+            Value::Bool(b) => AttributeValue::Bool(*b),
+            Value::Number(n) => AttributeValue::Number(n.as_f64().unwrap_or(f64::NAN), n.as_str()),
+            Value::String(s) => AttributeValue::String(s),
+            other => AttributeValue::Other(other),
+        })
+    }
+
+    /// The string, when it is one.
+    pub(crate) fn as_str(&self) -> Option<&'v str> {
+        match self {
+            AttributeValue::String(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+/// An attribute found in a context, for the tests of conditions.
+pub(crate) struct Attribute<'c> {
+    /// Its value (never null).
+    pub(crate) value: AttributeValue<'c>,
+    /// The context and entry it came from, where a version read from it is kept.
+    kept: Option<(&'c Context, usize)>,
+}
+
+impl<'c> Attribute<'c> {
+    /// A value on its own (nothing is kept); `None` for null.
+    #[cfg(test)]
+    pub(crate) fn of(value: &'c Value) -> Option<Self> {
+        Some(Attribute { value: AttributeValue::of(value)?, kept: None })
+    }
+
+    /// The value read as a version by `parse`, when it is a string.
+    pub(crate) fn version(&self, parse: fn(&str) -> Option<Version>) -> Option<std::borrow::Cow<'c, Version>> {
+        let text = self.value.as_str()?;
+        match self.kept {
+            Some((context, i)) => {
+                let versions =
+                    context.versions.get_or_init(|| (0..context.entries.len()).map(|_| OnceLock::new()).collect());
+                versions[i].get_or_init(|| parse(text)).as_ref().map(std::borrow::Cow::Borrowed)
+            }
+            None => parse(text).map(std::borrow::Cow::Owned),
+        }
+    }
 }
 
 /// Why a JSON value is not a context.
@@ -153,8 +229,9 @@ impl Context {
 
     /// A context with just a targeting key.
     pub fn with_key(key: impl Into<String>) -> Self {
+        let key: String = key.into();
         let mut c = Context::new();
-        c.push(TOP, TARGETING_KEY, Value::String(key.into()));
+        c.push(TOP, TARGETING_KEY, Leaf::String(&key));
         c.reindex();
         c
     }
@@ -198,7 +275,8 @@ impl Context {
 
     /// The targeting key, when present.
     pub fn targeting_key(&self) -> Option<&str> {
-        self.targeting.and_then(|i| self.entries[i as usize].value.as_str())
+        let e = &self.entries[self.targeting? as usize];
+        (e.kind == Kind::String).then(|| self.span(e.value))
     }
 
     /// The context's fields as JSON.
@@ -206,7 +284,7 @@ impl Context {
         let mut top = Map::new();
         for (i, e) in self.entries.iter().enumerate() {
             if e.parent == TOP && e.reach != Reach::Replaced {
-                top.insert(self.key_of(e).to_owned(), self.value_of(i).clone());
+                top.insert(self.key_of(e).to_owned(), self.json(i));
             }
         }
         top
@@ -218,93 +296,142 @@ impl Context {
     /// that finds nothing, a top-level key spelled `company.plan` is used, so
     /// flat contexts (as from query strings) work too.
     pub fn lookup(&self, path: &str) -> Option<&Value> {
-        self.lookup_hashed(path, path_hash(path))
+        let found = self.found(path, path_hash(path))?;
+        if self.entries[found].kind == Kind::Null {
+            return None;
+        }
+        let values = self.values.get_or_init(|| (0..self.entries.len()).map(|_| OnceLock::new()).collect());
+        Some(values[found].get_or_init(|| self.json(found)))
     }
 
-    /// [`Context::lookup`] with the path's [`path_hash`] worked out before
-    /// (once per file, for the paths a compiled file looks up).
-    pub(crate) fn lookup_hashed(&self, path: &str, hash: u64) -> Option<&Value> {
-        self.attribute(path, hash).map(|a| a.value)
-    }
-
-    /// The attribute at `path` (see [`Context::lookup`]), with what tests
-    /// read from it (a number, a version) kept once read.
+    /// The attribute at `path`, whose [`path_hash`] is `hash` (worked out
+    /// once per file, for the paths a compiled file looks up), as
+    /// [`Context::lookup`] finds it.
     pub(crate) fn attribute(&self, path: &str, hash: u64) -> Option<Attribute<'_>> {
-        let found = match self.find(path, hash, Reach::Walk) {
-            Some(i) => i,
-            None if path.contains('.') => self.find(path, hash, Reach::Literal)?,
-            None => return None,
+        let found = self.found(path, hash)?;
+        let e = &self.entries[found];
+        let value = match e.kind {
+            Kind::Null => return None,
+            Kind::False => AttributeValue::Bool(false),
+            Kind::True => AttributeValue::Bool(true),
+            Kind::Number => AttributeValue::Number(e.number, self.span(e.value)),
+            Kind::String => AttributeValue::String(self.span(e.value)),
+            Kind::List => AttributeValue::Other(&self.rare.as_ref()?.lists[e.value.start as usize]),
+            Kind::Object => AttributeValue::Other(self.lookup(path)?),
         };
-        let value = self.value_of(found);
-        (!value.is_null()).then_some(Attribute { value, read: Some((self, found)) })
+        Some(Attribute { value, kept: Some((self, found)) })
+    }
+
+    /// The entry a lookup of `path` finds (null included): walking wins
+    /// over a top-level key spelled with dots.
+    #[inline(always)]
+    fn found(&self, path: &str, hash: u64) -> Option<usize> {
+        if let Some(index) = self.rare.as_ref().and_then(|r| r.index.as_ref()) {
+            let find =
+                |reach| index.find(hash, |&i| self.is(&self.entries[i as usize], path, reach)).map(|&i| i as usize);
+            return find(Reach::Walk).or_else(|| find(Reach::Literal));
+        }
+        let mut literal = None;
+        for (i, e) in self.entries.iter().enumerate() {
+            if e.hash == hash && same(self.bytes(e.path), path.as_bytes()) {
+                match e.reach {
+                    Reach::Walk => return Some(i),
+                    Reach::Literal => literal = Some(i),
+                    Reach::Hidden | Reach::Replaced => {}
+                }
+            }
+        }
+        literal
+    }
+
+    /// Whether entry `e` is at `path` and found by `reach`.
+    fn is(&self, e: &Entry, path: &str, reach: Reach) -> bool {
+        e.reach == reach && same(self.bytes(e.path), path.as_bytes())
     }
 
     fn find(&self, path: &str, hash: u64, reach: Reach) -> Option<usize> {
-        let matches = |i: usize| self.entries[i].reach == reach && self.path_of(&self.entries[i]) == path;
-        if let Some(index) = &self.index {
-            return index.find(hash, |&i| matches(i as usize)).map(|&i| i as usize);
-        }
-        let mut from = 0;
-        while let Some(i) = self.hashes[from..].iter().position(|&h| h == hash) {
-            if matches(from + i) {
-                return Some(from + i);
-            }
-            from += i + 1;
-        }
-        None
+        self.entries.iter().position(|e| e.hash == hash && self.is(e, path, reach))
     }
 
-    fn path_of(&self, e: &Entry) -> &str {
-        &self.paths[e.start as usize..e.end as usize]
+    fn bytes(&self, s: Span) -> &[u8] {
+        &self.text.as_bytes()[s.start as usize..s.end as usize]
+    }
+
+    fn span(&self, s: Span) -> &str {
+        &self.text[s.start as usize..s.end as usize]
     }
 
     fn key_of(&self, e: &Entry) -> &str {
-        &self.paths[e.key_start as usize..e.end as usize]
+        &self.text[e.key_start as usize..e.path.end as usize]
     }
 
-    /// Entry `i`'s value; an object with its members.
-    fn value_of(&self, i: usize) -> &Value {
+    /// Entry `i`'s value as JSON; an object with its members.
+    fn json(&self, i: usize) -> Value {
         let e = &self.entries[i];
-        if !e.value.is_object() {
-            return &e.value;
-        }
-        let objects = self.objects.get_or_init(|| (0..self.entries.len()).map(|_| OnceLock::new()).collect());
-        objects[i].get_or_init(|| {
-            let mut members = Map::new();
-            for j in self.subtree(i).skip(1) {
-                let child = &self.entries[j];
-                if child.parent as usize == i && child.reach != Reach::Replaced {
-                    members.insert(self.key_of(child).to_owned(), self.value_of(j).clone());
+        match e.kind {
+            Kind::Null => Value::Null,
+            Kind::False => Value::Bool(false),
+            Kind::True => Value::Bool(true),
+            Kind::Number => self.span(e.value).parse::<Number>().map_or(Value::Null, Value::Number),
+            Kind::String => Value::String(self.span(e.value).to_owned()),
+            Kind::List => self.rare.as_ref().map_or(Value::Null, |r| r.lists[e.value.start as usize].clone()),
+            Kind::Object => {
+                let mut members = Map::new();
+                for j in self.subtree(i).skip(1) {
+                    let child = &self.entries[j];
+                    if child.parent as usize == i && child.reach != Reach::Replaced {
+                        members.insert(self.key_of(child).to_owned(), self.json(j));
+                    }
                 }
+                Value::Object(members)
             }
-            Value::Object(members)
-        })
+        }
     }
 
     /// Add one entry under `parent`; its index.
-    fn push(&mut self, parent: u32, key: &str, value: Value) -> u32 {
-        let start = self.paths.len();
+    fn push(&mut self, parent: u32, key: &str, leaf: Leaf<'_>) -> u32 {
+        let start = self.text.len();
         let reach = if parent == TOP {
             if key.contains('.') { Reach::Literal } else { Reach::Walk }
         } else {
-            let p = &self.entries[parent as usize];
-            let range = p.start as usize..p.end as usize;
+            let p = self.entries[parent as usize];
             let walk = p.reach == Reach::Walk && !key.contains('.');
-            self.paths.extend_from_within(range);
-            self.paths.push('.');
+            self.text.extend_from_within(p.path.start as usize..p.path.end as usize);
+            self.text.push('.');
             if walk { Reach::Walk } else { Reach::Hidden }
         };
-        let key_start = self.paths.len();
-        self.paths.push_str(key);
-        self.hashes.push(path_hash(&self.paths[start..]));
-        self.entries.push(Entry {
-            start: start as u32,
-            end: self.paths.len() as u32,
-            key_start: key_start as u32,
-            parent,
-            reach,
-            value,
-        });
+        let key_start = self.text.len() as u32;
+        self.text.push_str(key);
+        let path = Span { start: start as u32, end: self.text.len() as u32 };
+        let hash = path_hash(&self.text[start..]);
+        let (mut number, mut value) = (f64::NAN, Span::default());
+        let mut text = |t: &str| {
+            let start = self.text.len() as u32;
+            self.text.push_str(t);
+            Span { start, end: self.text.len() as u32 }
+        };
+        let kind = match leaf {
+            Leaf::Null => Kind::Null,
+            Leaf::Bool(false) => Kind::False,
+            Leaf::Bool(true) => Kind::True,
+            Leaf::Number(t) => {
+                number = t.parse::<f64>().ok().filter(|n| n.is_finite()).unwrap_or(f64::NAN);
+                value = text(t);
+                Kind::Number
+            }
+            Leaf::String(s) => {
+                value = text(s);
+                Kind::String
+            }
+            Leaf::List(items) => {
+                let lists = &mut self.rare.get_or_insert_default().lists;
+                value.start = lists.len() as u32;
+                lists.push(Value::Array(items));
+                Kind::List
+            }
+            Leaf::Object => Kind::Object,
+        };
+        self.entries.push(Entry { hash, number, path, key_start, parent, value, reach, kind });
         (self.entries.len() - 1) as u32
     }
 
@@ -312,12 +439,14 @@ impl Context {
     fn add(&mut self, parent: u32, key: &str, value: Value) {
         match value {
             Value::Object(members) => {
-                let id = self.push(parent, key, Value::Object(Map::new()));
+                let id = self.push(parent, key, Leaf::Object);
                 self.add_members(id, members);
             }
-            other => {
-                self.push(parent, key, other);
-            }
+            Value::Null => _ = self.push(parent, key, Leaf::Null),
+            Value::Bool(b) => _ = self.push(parent, key, Leaf::Bool(b)),
+            Value::Number(n) => _ = self.push(parent, key, Leaf::Number(n.as_str())),
+            Value::String(s) => _ = self.push(parent, key, Leaf::String(&s)),
+            Value::Array(items) => _ = self.push(parent, key, Leaf::List(items)),
         }
     }
 
@@ -359,9 +488,11 @@ impl Context {
 
     /// Find the targeting key again, and index the entries when there are many.
     fn reindex(&mut self) {
-        self.objects = OnceLock::new();
-        self.read = OnceLock::new();
-        self.index = None;
+        self.values = OnceLock::new();
+        self.versions = OnceLock::new();
+        if let Some(rare) = &mut self.rare {
+            rare.index = None;
+        }
         self.targeting = self.find(TARGETING_KEY, path_hash(TARGETING_KEY), Reach::Walk).map(|i| i as u32);
         if self.entries.len() <= INDEXED {
             return;
@@ -369,18 +500,42 @@ impl Context {
         let mut index = hashbrown::HashTable::with_capacity(self.entries.len());
         for (i, e) in self.entries.iter().enumerate() {
             if matches!(e.reach, Reach::Walk | Reach::Literal) {
-                index.insert_unique(self.hashes[i], i as u32, |&j| self.hashes[j as usize]);
+                index.insert_unique(e.hash, i as u32, |&j| self.entries[j as usize].hash);
             }
         }
-        self.index = Some(index);
+        self.rare.get_or_insert_default().index = Some(index);
     }
 
     /// Check the targeting key and index the entries.
     fn finish(mut self) -> Result<Self, ContextError> {
         self.reindex();
-        match self.targeting.map(|i| &self.entries[i as usize].value) {
-            None | Some(Value::String(_)) | Some(Value::Null) => Ok(self),
-            Some(other) => Err(ContextError::TargetingKeyNotString(crate::diagnostic::kind_of(other))),
+        match self.targeting.map(|i| (i as usize, self.entries[i as usize].kind)) {
+            None | Some((_, Kind::String | Kind::Null)) => Ok(self),
+            Some((i, _)) => Err(ContextError::TargetingKeyNotString(crate::diagnostic::kind_of(&self.json(i)))),
+        }
+    }
+}
+
+/// Whether two byte strings are equal, compared inline a word at a time
+/// with overlapping loads at the end: paths and attribute values are short,
+/// and a call to `memcmp` costs more than comparing them.
+#[inline]
+pub(crate) fn same(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    match n {
+        // The first, middle and last bytes cover up to three.
+        0 => true,
+        1..4 => (a[0] == b[0]) & (a[n / 2] == b[n / 2]) & (a[n - 1] == b[n - 1]),
+        4..=8 => {
+            let word = |s: &[u8], i: usize| s[i..].first_chunk::<4>().map(|w| u32::from_ne_bytes(*w));
+            (word(a, 0) == word(b, 0)) & (word(a, n - 4) == word(b, n - 4))
+        }
+        _ => {
+            let word = |s: &[u8], i: usize| s[i..].first_chunk::<8>().map(|w| u64::from_ne_bytes(*w));
+            (0..n - 8).step_by(8).all(|i| word(a, i) == word(b, i)) && word(a, n - 8) == word(b, n - 8)
         }
     }
 }
@@ -404,9 +559,9 @@ impl std::fmt::Debug for Context {
     }
 }
 
-/// Attributes are hashed in order, each by its place in the tree, its key
-/// and its JSON text: the same attributes read from a value or from a text
-/// hash the same, and two contexts that can evaluate differently do not.
+/// Attributes are hashed in order, each by its place in the tree, its key,
+/// its kind and its text: the same attributes read from a value or from a
+/// text hash the same, and two contexts that can evaluate differently do not.
 impl Hash for Context {
     fn hash<H: Hasher>(&self, state: &mut H) {
         struct Text<'h, H>(&'h mut H);
@@ -423,7 +578,17 @@ impl Hash for Context {
             state.write_u32(e.parent);
             state.write(self.key_of(e).as_bytes());
             state.write_u8(0xff);
-            let _ = serde_json::to_writer(Text(state), &e.value);
+            state.write_u8(e.kind as u8);
+            match e.kind {
+                Kind::Number | Kind::String => state.write(self.span(e.value).as_bytes()),
+                Kind::List => {
+                    if let Some(rare) = &self.rare {
+                        let _ = serde_json::to_writer(Text(state), &rare.lists[e.value.start as usize]);
+                    }
+                }
+                Kind::Null | Kind::False | Kind::True | Kind::Object => {}
+            }
+            state.write_u8(0xff);
         }
     }
 }
@@ -437,16 +602,8 @@ pub struct ContextSeed;
 impl<'de> DeserializeSeed<'de> for ContextSeed {
     type Value = Result<Option<Context>, ContextError>;
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        // Room for a dozen attributes and their paths before anything grows.
-        let mut c = Context {
-            entries: Vec::with_capacity(12),
-            paths: String::with_capacity(192),
-            hashes: Vec::with_capacity(12),
-            index: None,
-            targeting: None,
-            objects: OnceLock::new(),
-            read: OnceLock::new(),
-        };
+        // Room for a dozen attributes with their paths and text before anything grows.
+        let mut c = Context { entries: Vec::with_capacity(12), text: String::with_capacity(320), ..Context::default() };
         let shape = ValueSeed { context: &mut c, parent: TOP, key: None }.deserialize(d)?;
         Ok(match shape {
             Shape::Object => c.finish().map(Some),
@@ -479,10 +636,10 @@ impl<'de> DeserializeSeed<'de> for ValueSeed<'_, '_> {
 }
 
 impl ValueSeed<'_, '_> {
-    fn leaf(self, value: Value) -> Shape {
-        let kind = crate::diagnostic::kind_of(&value);
+    fn leaf(self, leaf: Leaf<'_>) -> Shape {
+        let kind = leaf.kind_name();
         if let Some(key) = self.key {
-            self.context.push(self.parent, key, value);
+            self.context.push(self.parent, key, leaf);
         }
         Shape::Other(kind)
     }
@@ -495,29 +652,26 @@ impl<'de> Visitor<'de> for ValueSeed<'_, '_> {
         f.write_str("a JSON value")
     }
     fn visit_bool<E>(self, v: bool) -> Result<Shape, E> {
-        Ok(self.leaf(Value::Bool(v)))
+        Ok(self.leaf(Leaf::Bool(v)))
     }
     fn visit_i64<E>(self, v: i64) -> Result<Shape, E> {
-        Ok(self.leaf(Value::Number(v.into())))
+        Ok(self.leaf(Leaf::Number(Number::from(v).as_str())))
     }
     fn visit_u64<E>(self, v: u64) -> Result<Shape, E> {
-        Ok(self.leaf(Value::Number(v.into())))
+        Ok(self.leaf(Leaf::Number(Number::from(v).as_str())))
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Shape, E> {
         let n = Number::from_f64(v).ok_or_else(|| E::custom("a number that is not finite"))?;
-        Ok(self.leaf(Value::Number(n)))
+        Ok(self.leaf(Leaf::Number(n.as_str())))
     }
     fn visit_str<E>(self, v: &str) -> Result<Shape, E> {
-        Ok(self.leaf(Value::String(v.to_owned())))
-    }
-    fn visit_string<E>(self, v: String) -> Result<Shape, E> {
-        Ok(self.leaf(Value::String(v)))
+        Ok(self.leaf(Leaf::String(v)))
     }
     fn visit_unit<E>(self) -> Result<Shape, E> {
-        Ok(self.leaf(Value::Null))
+        Ok(self.leaf(Leaf::Null))
     }
     fn visit_none<E>(self) -> Result<Shape, E> {
-        Ok(self.leaf(Value::Null))
+        Ok(self.leaf(Leaf::Null))
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Shape, A::Error> {
         // A list is kept whole: ops test it as one value.
@@ -525,7 +679,7 @@ impl<'de> Visitor<'de> for ValueSeed<'_, '_> {
         while let Some(item) = seq.next_element::<Value>()? {
             items.push(item);
         }
-        Ok(self.leaf(Value::Array(items)))
+        Ok(self.leaf(Leaf::List(items)))
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Shape, A::Error> {
         let mut key = String::new();
@@ -534,9 +688,9 @@ impl<'de> Visitor<'de> for ValueSeed<'_, '_> {
         }
         if key == NUMBER_TOKEN {
             // A number, as `arbitrary_precision` hands it over: its text.
-            let text: String = map.next_value()?;
-            let n: Number = text.parse().map_err(de::Error::custom)?;
-            return Ok(self.leaf(Value::Number(n)));
+            key.clear();
+            map.next_value_seed(KeySeed(&mut key))?;
+            return Ok(self.leaf(Leaf::Number(&key)));
         }
         self.object(map, Some(key)).map(|()| Shape::Object)
     }
@@ -548,7 +702,7 @@ impl ValueSeed<'_, '_> {
     fn object<'de, A: MapAccess<'de>>(self, mut map: A, first: Option<String>) -> Result<(), A::Error> {
         let ValueSeed { context, parent, key } = self;
         let id = match key {
-            Some(key) => context.push(parent, key, Value::Object(Map::new())),
+            Some(key) => context.push(parent, key, Leaf::Object),
             None => TOP,
         };
         let Some(mut key) = first else { return Ok(()) };
@@ -693,10 +847,25 @@ mod tests {
         }
         m.insert("k5.v".into(), json!("flat"));
         for c in both(Value::Object(m)) {
-            assert!(c.index.is_some());
+            assert!(c.rare.as_ref().is_some_and(|r| r.index.is_some()));
             assert_eq!(c.lookup("k42.v"), Some(&json!(42)));
             assert_eq!(c.lookup("k5.v"), Some(&json!(5)));
             assert_eq!(c.lookup("k100.v"), None);
+        }
+    }
+
+    #[test]
+    fn same_compares_every_length() {
+        let text = "abcdefghijklmnopqrstuvwxyz0123456789";
+        for n in 0..text.len() {
+            let a = &text.as_bytes()[..n];
+            assert!(same(a, a));
+            for i in 0..n {
+                let mut b = a.to_vec();
+                b[i] ^= 1;
+                assert!(!same(a, &b), "{n} {i}");
+            }
+            assert!(!same(a, &text.as_bytes()[..n + 1]));
         }
     }
 

@@ -203,7 +203,7 @@ impl CompiledFile {
 
     /// Evaluate a flag by id (see [`CompiledFile::flag_ids`]).
     pub fn evaluate_id(&self, id: FlagId, env: EnvId, context: &Context) -> EvalResult<'_> {
-        self.run(id, env, context, self.targets_of(context), &mut (), &mut Memo::default())
+        self.run(id, env, context, &mut None, &mut (), &mut Memo::default())
     }
 
     /// Where `context`'s targeting key is an individual target, in flag and
@@ -216,7 +216,7 @@ impl CompiledFile {
     pub fn explain(&self, key: &str, env: EnvId, context: &Context) -> (EvalResult<'_>, Vec<Step<'_>>) {
         let mut steps = Vec::new();
         let result = match self.flag(key) {
-            Some(id) => self.run(id, env, context, self.targets_of(context), &mut steps, &mut Memo::default()),
+            Some(id) => self.run(id, env, context, &mut None, &mut steps, &mut Memo::default()),
             None => Err(EvalError::FlagNotFound(key.to_owned())),
         };
         (result, steps)
@@ -234,7 +234,7 @@ impl CompiledFile {
         let mut memo = Memo { prerequisites: Vec::new(), segments: Segments::remembering(self.segments.len()) };
         self.flags.iter().enumerate().map(move |(i, f)| {
             memo.prerequisites.clear();
-            (&*f.key, self.run(FlagId(i), env, context, targets, &mut (), &mut memo))
+            (&*f.key, self.run(FlagId(i), env, context, &mut Some(targets), &mut (), &mut memo))
         })
     }
 
@@ -289,7 +289,9 @@ impl CompiledFile {
         id: FlagId,
         env: EnvId,
         ctx: &Context,
-        targets: &[Target],
+        // The context's individual targets, once looked up (only a flag
+        // with targets needs them, and then its prerequisites share them).
+        targets: &mut Option<&'f [Target]>,
         trace: &mut impl Trace<'f>,
         memo: &mut Memo<'f>,
     ) -> EvalResult<'f> {
@@ -341,6 +343,7 @@ impl CompiledFile {
 
         // 4. Individual targets.
         if fe.has_targets {
+            let targets = *targets.get_or_insert_with(|| self.targets_of(ctx));
             let here = targets.binary_search_by_key(&(id.0, env.0), |t| (t.flag as usize, t.env as usize));
             if let Some(v) = here.ok().and_then(|i| targets.get(i)).map(|t| t.variant as usize) {
                 trace.step(|| Step::Targeted { variant: &self.variants[flag.first_variant + v].key });
@@ -475,7 +478,7 @@ fn pick(r: &RolloutServe, ctx: &Context) -> Option<usize> {
     if let Some(v) = r.certain {
         return Some(v as usize);
     }
-    let b = bucket::bucket_value(&r.salt, ctx.lookup_hashed(&r.bucket_by, r.bucket_by_hash)?)?;
+    let b = bucket::bucket_attribute(&r.salt, ctx.attribute(&r.bucket_by, r.bucket_by_hash)?.value)?;
     r.ranges.iter().find(|(end, _)| b < *end).map(|(_, v)| *v as usize)
 }
 

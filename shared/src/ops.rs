@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::bucket;
-use crate::context::Attribute;
+use crate::context::{Attribute, AttributeValue};
 use crate::diagnostic::Code;
 use crate::model::Op;
 use crate::weight::Weight;
@@ -68,21 +68,45 @@ pub(crate) struct ValueSet {
     others: Box<[Value]>,
 }
 
-/// A few strings in a sorted list (most sets have two or three), more in a hash set.
+/// A few strings in lists (most sets have two or three), more in a hash set.
 #[derive(Debug, Clone)]
 enum Strings {
-    Few(Box<[Box<str>]>),
+    /// Strings of up to eight bytes as their [`short_key`]s, longer ones as they are.
+    Few {
+        short: Box<[u128]>,
+        long: Box<[Box<str>]>,
+    },
     Many(HashSet<Box<str>>),
 }
 
 impl Default for Strings {
     fn default() -> Self {
-        Strings::Few(Box::default())
+        Strings::Few { short: Box::default(), long: Box::default() }
     }
 }
 
-/// Up to this many strings, a set is a sorted list.
+/// Up to this many strings, a set is a list.
 const FEW: usize = 16;
+
+/// A string of up to eight bytes as one number, its length included, so
+/// that two such strings are equal when their keys are (most values in sets
+/// are short: countries, plans, regions).
+#[inline]
+fn short_key(s: &[u8]) -> Option<u128> {
+    let n = s.len();
+    let word = match n {
+        0 => 0,
+        // The first, middle and last bytes cover up to three.
+        1..4 => u64::from(s[0]) | u64::from(s[n / 2]) << 8 | u64::from(s[n - 1]) << 16,
+        // Two four-byte words, overlapping for fewer than eight.
+        4..=8 => {
+            let word = |i: usize| s[i..].first_chunk::<4>().map_or(0, |w| u64::from(u32::from_le_bytes(*w)));
+            word(0) | word(n - 4) << 32
+        }
+        _ => return None,
+    };
+    Some(u128::from(word) | (n as u128) << 64)
+}
 
 impl ValueSet {
     fn of<'v>(values: impl IntoIterator<Item = &'v Value>) -> Self {
@@ -99,7 +123,9 @@ impl ValueSet {
         strings.sort_unstable();
         strings.dedup();
         let strings = if strings.len() <= FEW {
-            Strings::Few(strings.into_boxed_slice())
+            let short = strings.iter().filter_map(|s| short_key(s.as_bytes())).collect();
+            let long = strings.into_iter().filter(|s| short_key(s.as_bytes()).is_none()).collect();
+            Strings::Few { short, long }
         } else {
             Strings::Many(strings.into_iter().collect())
         };
@@ -108,34 +134,37 @@ impl ValueSet {
 
     fn has_strings(&self) -> bool {
         match &self.strings {
-            Strings::Few(few) => !few.is_empty(),
+            Strings::Few { short, long } => !short.is_empty() || !long.is_empty(),
             Strings::Many(many) => !many.is_empty(),
         }
     }
 
     /// Whether some value of the set has `v`'s JSON type (otherwise `v` is
     /// of the wrong type for the op, and the leaf is false either way).
-    fn has_type_of(&self, v: &Value) -> bool {
+    fn has_type_of(&self, v: AttributeValue<'_>) -> bool {
         match v {
-            Value::String(_) => self.has_strings(),
-            Value::Number(_) => !self.numbers.is_empty(),
-            Value::Bool(_) => self.bools[0] || self.bools[1],
-            other => self.others.iter().any(|o| std::mem::discriminant(o) == std::mem::discriminant(other)),
+            AttributeValue::String(_) => self.has_strings(),
+            AttributeValue::Number(..) => !self.numbers.is_empty(),
+            AttributeValue::Bool(_) => self.bools[0] || self.bools[1],
+            AttributeValue::Other(other) => {
+                self.others.iter().any(|o| std::mem::discriminant(o) == std::mem::discriminant(other))
+            }
         }
     }
 
-    pub(crate) fn contains(&self, v: &Value) -> bool {
+    pub(crate) fn contains(&self, v: AttributeValue<'_>) -> bool {
         match v {
-            Value::String(s) => match &self.strings {
-                Strings::Few(few) => few.binary_search_by(|k| (**k).cmp(s.as_str())).is_ok(),
-                Strings::Many(many) => many.contains(s.as_str()),
+            // A few strings: compared in turn, a short one as one number.
+            AttributeValue::String(s) => match &self.strings {
+                Strings::Few { short, long } => match short_key(s.as_bytes()) {
+                    Some(key) => short.contains(&key),
+                    None => long.iter().any(|k| crate::context::same(k.as_bytes(), s.as_bytes())),
+                },
+                Strings::Many(many) => many.contains(s),
             },
-            Value::Number(n) => {
-                let x = number(n);
-                self.numbers.contains(&x)
-            }
-            Value::Bool(b) => self.bools[usize::from(*b)],
-            other => self.others.contains(other),
+            AttributeValue::Number(x, _) => self.numbers.contains(&x),
+            AttributeValue::Bool(b) => self.bools[usize::from(b)],
+            AttributeValue::Other(other) => self.others.contains(other),
         }
     }
 }
@@ -280,7 +309,7 @@ pub(crate) fn compile_test(op: Op, values: &[Value], salt: &str) -> Result<Test,
         Op::Before | Op::After => {
             let mut times = Vec::new();
             for (i, v) in values.iter().enumerate() {
-                match parse_time(v) {
+                match AttributeValue::of(v).and_then(parse_time) {
                     Some(t) => times.push(t),
                     None => problems.push(problem(
                         i,
@@ -354,13 +383,10 @@ fn version_order(a: &Version, b: &Version) -> Ordering {
 }
 
 /// An RFC 3339 string or a number of Unix seconds, as Unix nanoseconds.
-pub(crate) fn parse_time(v: &Value) -> Option<i128> {
+pub(crate) fn parse_time(v: AttributeValue<'_>) -> Option<i128> {
     match v {
-        Value::String(s) => OffsetDateTime::parse(s, &Rfc3339).ok().map(OffsetDateTime::unix_timestamp_nanos),
-        Value::Number(n) => {
-            let secs = n.as_f64()?;
-            secs.is_finite().then(|| (secs * 1e9).round() as i128)
-        }
+        AttributeValue::String(s) => OffsetDateTime::parse(s, &Rfc3339).ok().map(OffsetDateTime::unix_timestamp_nanos),
+        AttributeValue::Number(secs, _) => secs.is_finite().then(|| (secs * 1e9).round() as i128),
         _ => None,
     }
 }
@@ -379,8 +405,10 @@ impl Test {
                 set.contains(value)
             }
             Test::Contains(c) => match value {
-                Value::String(s) => c.0.iter().any(|sub| s.contains(&**sub)),
-                Value::Array(items) => items.iter().any(|item| c.1.contains(item)),
+                AttributeValue::String(s) => c.0.iter().any(|sub| s.contains(&**sub)),
+                AttributeValue::Other(Value::Array(items)) => {
+                    items.iter().filter_map(AttributeValue::of).any(|item| c.1.contains(item))
+                }
                 _ => return None,
             },
             Test::StartsWith(prefixes) => {
@@ -396,7 +424,7 @@ impl Test {
                 regexes.iter().any(|r| r.is_match(s))
             }
             Test::Number(cmp, numbers) => {
-                let x = attribute.number()?;
+                let AttributeValue::Number(x, _) = value else { return None };
                 numbers.iter().any(|v| x.partial_cmp(v).is_some_and(|o| cmp.holds(o)))
             }
             Test::Semver(cmp, versions) => {
@@ -409,7 +437,7 @@ impl Test {
             }
             Test::Exists => true,
             Test::Percent(p) => {
-                let b = bucket::bucket_value(&p.0, value)?;
+                let b = bucket::bucket_attribute(&p.0, value)?;
                 p.1.iter().any(|limit| b < *limit)
             }
         })
@@ -417,7 +445,7 @@ impl Test {
 
     #[cfg(test)]
     fn holds(&self, value: &Value) -> bool {
-        self.check(&Attribute::of(value)) == Some(true)
+        Attribute::of(value).and_then(|a| self.check(&a)) == Some(true)
     }
 }
 
@@ -436,6 +464,43 @@ mod tests {
     }
 
     #[test]
+    fn short_keys_tell_strings_apart() {
+        let words = [
+            "",
+            "a",
+            "b",
+            "ab",
+            "ba",
+            "abc",
+            "acb",
+            "aab",
+            "abcd",
+            "abdc",
+            "abcde",
+            "abcdf",
+            "bbcde",
+            "abcdefgh",
+            "abcdefgi",
+            "abcdefghi",
+        ];
+        for a in words {
+            for b in words {
+                match (short_key(a.as_bytes()), short_key(b.as_bytes())) {
+                    (Some(x), Some(y)) => assert_eq!(x == y, a == b, "{a} {b}"),
+                    (x, _) => assert_eq!(x.is_none(), a.len() > 8),
+                }
+            }
+        }
+        let t = test(Op::In, json!(["DE", "FR", "enterprise", "", "ünï"]));
+        for yes in ["DE", "FR", "enterprise", "", "ünï"] {
+            assert!(t.holds(&json!(yes)), "{yes}");
+        }
+        for no in ["D", "DEU", "enterpris", "enterprisE", "ün", "E"] {
+            assert!(!t.holds(&json!(no)), "{no}");
+        }
+    }
+
+    #[test]
     fn numbers_compare_by_value_without_coercion() {
         let t = test(Op::In, json!([1, "2"]));
         assert!(t.holds(&json!(1.0)));
@@ -446,11 +511,11 @@ mod tests {
     #[test]
     fn equality_on_a_value_of_another_type_is_undecided() {
         let t = test(Op::NotIn, json!(["free", "trial"]));
-        assert_eq!(t.check(&Attribute::of(&json!("pro"))), Some(false));
-        assert_eq!(t.check(&Attribute::of(&json!(5))), None, "so not_in is false for a number, not true");
-        assert_eq!(t.check(&Attribute::of(&json!(["pro"]))), None);
+        assert_eq!(t.check(&Attribute::of(&json!("pro")).unwrap()), Some(false));
+        assert_eq!(t.check(&Attribute::of(&json!(5)).unwrap()), None, "so not_in is false for a number, not true");
+        assert_eq!(t.check(&Attribute::of(&json!(["pro"])).unwrap()), None);
         let mixed = test(Op::In, json!([1, "1", true]));
-        assert_eq!(mixed.check(&Attribute::of(&json!(false))), Some(false));
+        assert_eq!(mixed.check(&Attribute::of(&json!(false)).unwrap()), Some(false));
     }
 
     #[test]
