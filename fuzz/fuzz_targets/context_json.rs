@@ -2,11 +2,15 @@
 //! → the `context` member (absent or null = `{}`) → `Context::from_json`.
 //! The sidecar's own `read_context` is a private async fn in
 //! sidecar/src/serve/routes.rs, so this mirrors its steps on the public API.
-//! Also the whole body as a context (what `burgee eval --context` does).
-//! Never panics; an accepted context's lookups do not panic either.
+//! Also the whole body as a context (what `burgee eval --context` does),
+//! read both ways: by `serde_json` and by the pull parser the sidecar reads
+//! bodies with (`context::read_context`), which must agree whenever the
+//! pull parser reads the text at all. Never panics; an accepted context's
+//! lookups do not panic either.
 #![no_main]
 
 use burgee_rules::Context;
+use burgee_rules::context::{Allowance, read_context};
 use serde_json::Value;
 
 fn exercise(context: &Context) {
@@ -24,8 +28,22 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     if data.iter().all(u8::is_ascii_whitespace) {
         return; // the sidecar answers with an empty context
     }
-    let Ok(body) = serde_json::from_slice::<Value>(data) else { return };
-    if let Ok(context) = Context::from_json(body.clone()) {
+    let mut jiter = jiter::Jiter::new(data);
+    let pulled = read_context(&mut jiter, &mut Allowance::new(10_000, 64)).and_then(|r| Ok(jiter.finish().map(|()| r)?));
+    let Ok(body) = serde_json::from_slice::<Value>(data) else {
+        assert!(pulled.is_err(), "the pull parser read what serde_json refuses");
+        return;
+    };
+    let whole = Context::from_json(body.clone());
+    if let Ok(pulled) = pulled {
+        match (&whole, pulled) {
+            (Ok(a), Ok(Some(b))) => assert_eq!(a, &b),
+            (Err(a), Err(b)) => assert_eq!(a, &b),
+            (Err(_), Ok(None)) => assert!(body.is_null()),
+            (a, b) => panic!("serde_json: {a:?}, pull parser: {b:?}"),
+        }
+    }
+    if let Ok(context) = whole {
         exercise(&context);
     }
     let Value::Object(mut body) = body else { return };

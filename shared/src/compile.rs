@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::context::{TARGETING_KEY, path_hash};
+use crate::context::{TARGETING_KEY, path_head};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::model::{Condition, Flag, FlagEnvironment, FlagFile, Serve};
 use crate::ops::{self, Test};
@@ -147,7 +147,7 @@ pub(crate) struct RolloutServe {
     /// Shared by every rollout with the same path (most use `targetingKey`).
     pub(crate) bucket_by: Arc<str>,
     /// The hash of `bucket_by` for context lookups.
-    pub(crate) bucket_by_hash: u64,
+    pub(crate) bucket_by_head: u64,
     /// Shared with the flag's other rollouts when it is the flag's key.
     pub(crate) salt: Arc<str>,
 }
@@ -166,7 +166,7 @@ pub(crate) enum Cond {
 pub(crate) struct CompiledLeaf {
     pub(crate) attribute: Arc<str>,
     /// The hash of `attribute` for context lookups, worked out once here.
-    pub(crate) attribute_hash: u64,
+    pub(crate) attribute_head: u64,
     pub(crate) test: Test,
     pub(crate) kind: LeafKind,
 }
@@ -476,7 +476,7 @@ impl<'f> Compiler<'f> {
                     ranges: ranges.into(),
                     certain,
                     bucket_by: self.intern(r.bucket_by.as_deref().unwrap_or(TARGETING_KEY)),
-                    bucket_by_hash: path_hash(r.bucket_by.as_deref().unwrap_or(TARGETING_KEY)),
+                    bucket_by_head: path_head(r.bucket_by.as_deref().unwrap_or(TARGETING_KEY)),
                     salt: self.intern(r.salt.as_deref().unwrap_or(flag_key)),
                 }))
             }
@@ -515,7 +515,7 @@ impl<'f> Compiler<'f> {
                 };
                 Cond::Leaf(Box::new(CompiledLeaf {
                     attribute: self.intern(&leaf.attribute),
-                    attribute_hash: path_hash(&leaf.attribute),
+                    attribute_head: path_head(&leaf.attribute),
                     test,
                     kind,
                 }))

@@ -56,15 +56,17 @@ pub struct Context {
 struct Rare {
     /// The lists, whole (ops test a list as one value).
     lists: Vec<Value>,
-    /// Entries by path hash, when there are more than [`INDEXED`].
+    /// Entries by [`index_hash`], when there are more than [`INDEXED`].
     index: Option<hashbrown::HashTable<u32>>,
+    /// Every entry's [`index_hash`], by entry, for the index.
+    hashes: Vec<u64>,
 }
 
 /// One attribute: 48 bytes, everything a lookup and a test read.
 #[derive(Clone, Copy)]
 struct Entry {
-    /// The [`path_hash`] of its path: a lookup compares these first.
-    hash: u64,
+    /// The [`path_head`] of its path: a lookup compares these first.
+    head: u64,
     /// A number's value (`NaN` beyond `f64`).
     number: f64,
     /// The whole path in `text` (`company.plan`).
@@ -83,6 +85,15 @@ struct Entry {
 struct Span {
     start: u32,
     end: u32,
+}
+
+/// An entry whose path is written and whose value is still to come.
+struct Begun {
+    parent: u32,
+    path: Span,
+    key_start: u32,
+    reach: Reach,
+    head: u64,
 }
 
 /// What kind of value an entry holds.
@@ -296,7 +307,7 @@ impl Context {
     /// that finds nothing, a top-level key spelled `company.plan` is used, so
     /// flat contexts (as from query strings) work too.
     pub fn lookup(&self, path: &str) -> Option<&Value> {
-        let found = self.found(path, path_hash(path))?;
+        let found = self.found(path, path_head(path))?;
         if self.entries[found].kind == Kind::Null {
             return None;
         }
@@ -304,11 +315,11 @@ impl Context {
         Some(values[found].get_or_init(|| self.json(found)))
     }
 
-    /// The attribute at `path`, whose [`path_hash`] is `hash` (worked out
+    /// The attribute at `path`, whose [`path_head`] is `head` (worked out
     /// once per file, for the paths a compiled file looks up), as
     /// [`Context::lookup`] finds it.
-    pub(crate) fn attribute(&self, path: &str, hash: u64) -> Option<Attribute<'_>> {
-        let found = self.found(path, hash)?;
+    pub(crate) fn attribute(&self, path: &str, head: u64) -> Option<Attribute<'_>> {
+        let found = self.found(path, head)?;
         let e = &self.entries[found];
         let value = match e.kind {
             Kind::Null => return None,
@@ -325,15 +336,18 @@ impl Context {
     /// The entry a lookup of `path` finds (null included): walking wins
     /// over a top-level key spelled with dots.
     #[inline(always)]
-    fn found(&self, path: &str, hash: u64) -> Option<usize> {
+    fn found(&self, path: &str, head: u64) -> Option<usize> {
         if let Some(index) = self.rare.as_ref().and_then(|r| r.index.as_ref()) {
+            let hash = index_hash(path);
             let find =
                 |reach| index.find(hash, |&i| self.is(&self.entries[i as usize], path, reach)).map(|&i| i as usize);
             return find(Reach::Walk).or_else(|| find(Reach::Literal));
         }
+        // A head holds a path of up to seven bytes whole.
+        let short = path.len() <= 7;
         let mut literal = None;
         for (i, e) in self.entries.iter().enumerate() {
-            if e.hash == hash && same(self.bytes(e.path), path.as_bytes()) {
+            if e.head == head && (short || same(self.bytes(e.path), path.as_bytes())) {
                 match e.reach {
                     Reach::Walk => return Some(i),
                     Reach::Literal => literal = Some(i),
@@ -349,8 +363,8 @@ impl Context {
         e.reach == reach && same(self.bytes(e.path), path.as_bytes())
     }
 
-    fn find(&self, path: &str, hash: u64, reach: Reach) -> Option<usize> {
-        self.entries.iter().position(|e| e.hash == hash && self.is(e, path, reach))
+    fn find(&self, path: &str, reach: Reach) -> Option<usize> {
+        self.entries.iter().position(|e| self.is(e, path, reach))
     }
 
     fn bytes(&self, s: Span) -> &[u8] {
@@ -363,6 +377,12 @@ impl Context {
 
     fn key_of(&self, e: &Entry) -> &str {
         &self.text[e.key_start as usize..e.path.end as usize]
+    }
+
+    /// Whether entry `e`'s own key is `key` (lengths first: most keys differ in length).
+    fn key_is(&self, e: &Entry, key: &str) -> bool {
+        (e.path.end - e.key_start) as usize == key.len()
+            && same(&self.text.as_bytes()[e.key_start as usize..e.path.end as usize], key.as_bytes())
     }
 
     /// Entry `i`'s value as JSON; an object with its members.
@@ -390,20 +410,33 @@ impl Context {
 
     /// Add one entry under `parent`; its index.
     fn push(&mut self, parent: u32, key: &str, leaf: Leaf<'_>) -> u32 {
-        let start = self.text.len();
+        let begun = self.begin(parent, key);
+        self.end(begun, leaf)
+    }
+
+    /// Start an entry under `parent` at `key`: its path is written (a
+    /// reader can then read the value, and [`Context::end`] it).
+    fn begin(&mut self, parent: u32, key: &str) -> Begun {
+        let start = self.text.len() as u32;
+        let dotted = key.bytes().any(|b| b == b'.');
         let reach = if parent == TOP {
-            if key.contains('.') { Reach::Literal } else { Reach::Walk }
+            if dotted { Reach::Literal } else { Reach::Walk }
         } else {
             let p = self.entries[parent as usize];
-            let walk = p.reach == Reach::Walk && !key.contains('.');
             self.text.extend_from_within(p.path.start as usize..p.path.end as usize);
             self.text.push('.');
-            if walk { Reach::Walk } else { Reach::Hidden }
+            if p.reach == Reach::Walk && !dotted { Reach::Walk } else { Reach::Hidden }
         };
         let key_start = self.text.len() as u32;
         self.text.push_str(key);
-        let path = Span { start: start as u32, end: self.text.len() as u32 };
-        let hash = path_hash(&self.text[start..]);
+        let path = Span { start, end: self.text.len() as u32 };
+        let head = path_head(&self.text[start as usize..]);
+        Begun { parent, path, key_start, reach, head }
+    }
+
+    /// Finish a [`Context::begin`]ed entry with its value; its index.
+    fn end(&mut self, begun: Begun, leaf: Leaf<'_>) -> u32 {
+        let Begun { parent, path, key_start, reach, head } = begun;
         let (mut number, mut value) = (f64::NAN, Span::default());
         let mut text = |t: &str| {
             let start = self.text.len() as u32;
@@ -415,7 +448,7 @@ impl Context {
             Leaf::Bool(false) => Kind::False,
             Leaf::Bool(true) => Kind::True,
             Leaf::Number(t) => {
-                number = t.parse::<f64>().ok().filter(|n| n.is_finite()).unwrap_or(f64::NAN);
+                number = number_value(t);
                 value = text(t);
                 Kind::Number
             }
@@ -431,7 +464,7 @@ impl Context {
             }
             Leaf::Object => Kind::Object,
         };
-        self.entries.push(Entry { hash, number, path, key_start, parent, value, reach, kind });
+        self.entries.push(Entry { head, number, path, key_start, parent, value, reach, kind });
         (self.entries.len() - 1) as u32
     }
 
@@ -492,18 +525,22 @@ impl Context {
         self.versions = OnceLock::new();
         if let Some(rare) = &mut self.rare {
             rare.index = None;
+            rare.hashes.clear();
         }
-        self.targeting = self.find(TARGETING_KEY, path_hash(TARGETING_KEY), Reach::Walk).map(|i| i as u32);
+        self.targeting = self.find(TARGETING_KEY, Reach::Walk).map(|i| i as u32);
         if self.entries.len() <= INDEXED {
             return;
         }
+        let hashes: Vec<u64> = self.entries.iter().map(|e| index_hash(self.span(e.path))).collect();
         let mut index = hashbrown::HashTable::with_capacity(self.entries.len());
         for (i, e) in self.entries.iter().enumerate() {
             if matches!(e.reach, Reach::Walk | Reach::Literal) {
-                index.insert_unique(e.hash, i as u32, |&j| self.entries[j as usize].hash);
+                index.insert_unique(hashes[i], i as u32, |&j| hashes[j as usize]);
             }
         }
-        self.rare.get_or_insert_default().index = Some(index);
+        let rare = self.rare.get_or_insert_default();
+        rare.index = Some(index);
+        rare.hashes = hashes;
     }
 
     /// Check the targeting key and index the entries.
@@ -514,6 +551,22 @@ impl Context {
             Some((i, _)) => Err(ContextError::TargetingKeyNotString(crate::diagnostic::kind_of(&self.json(i)))),
         }
     }
+}
+
+/// A number's value from its JSON text (`NaN` beyond `f64`): a short integer
+/// (most numbers in contexts: counts, ids, seats) is added up digit by
+/// digit, exactly; anything else goes to the standard parser.
+fn number_value(text: &str) -> f64 {
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(digits) => (true, digits),
+        None => (false, text),
+    };
+    if (1..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) {
+        // Fifteen digits stay below 2^53: the sum is exact in an f64.
+        let n = digits.bytes().fold(0u64, |n, b| n * 10 + u64::from(b - b'0')) as f64;
+        return if negative { -n } else { n };
+    }
+    text.parse::<f64>().ok().filter(|n| n.is_finite()).unwrap_or(f64::NAN)
 }
 
 /// Whether two byte strings are equal, compared inline a word at a time
@@ -540,9 +593,19 @@ pub(crate) fn same(a: &[u8], b: &[u8]) -> bool {
     }
 }
 
-/// The hash of an attribute path: the same for every context in a process,
-/// so a compiled file works out the hashes of its paths once.
-pub(crate) fn path_hash(path: &str) -> u64 {
+/// A path's length and first seven bytes in one number: equal heads mean
+/// equal paths for paths of up to seven bytes (most attribute names), and
+/// for longer ones a lookup compares the paths after their heads. A compiled
+/// file works out the heads of its paths once.
+pub(crate) fn path_head(path: &str) -> u64 {
+    let bytes = path.as_bytes();
+    let first = bytes.iter().take(7).enumerate().fold(0u64, |word, (i, &b)| word | u64::from(b) << (8 * i));
+    first | (bytes.len().min(255) as u64) << 56
+}
+
+/// The hash of an attribute path, for the index of a wide context: the same
+/// for every context in a process.
+fn index_hash(path: &str) -> u64 {
     static STATE: OnceLock<foldhash::fast::RandomState> = OnceLock::new();
     STATE.get_or_init(foldhash::fast::RandomState::default).hash_one(path)
 }
@@ -706,44 +769,59 @@ impl ValueSeed<'_, '_> {
             None => TOP,
         };
         let Some(mut key) = first else { return Ok(()) };
-        // The members so far, to find a key read twice: a list while the
-        // object is small, a hash map (of copies of the keys) when it is wide.
-        let mut members = [0u32; INDEXED];
-        let mut count = 0;
-        let mut wide: Option<hashbrown::HashMap<String, u32>> = None;
+        let mut members = Members::default();
         loop {
-            let at = context.entries.len() as u32;
-            let earlier = match &mut wide {
-                Some(seen) => seen.insert(key.clone(), at),
-                None => {
-                    let small = &mut members[..count];
-                    match small.iter().position(|&m| context.key_of(&context.entries[m as usize]) == key) {
-                        Some(i) => Some(std::mem::replace(&mut small[i], at)),
-                        None if count < INDEXED => {
-                            members[count] = at;
-                            count += 1;
-                            None
-                        }
-                        None => {
-                            let mut seen: hashbrown::HashMap<String, u32> = members
-                                .iter()
-                                .map(|&m| (context.key_of(&context.entries[m as usize]).to_owned(), m))
-                                .collect();
-                            seen.insert(key.clone(), at);
-                            wide = Some(seen);
-                            None
-                        }
-                    }
-                }
-            };
-            if let Some(earlier) = earlier {
-                context.replace(earlier as usize);
-            }
+            members.add(context, &key);
             map.next_value_seed(ValueSeed { context: &mut *context, parent: id, key: Some(&key) })?;
             key.clear();
             if map.next_key_seed(KeySeed(&mut key))?.is_none() {
                 return Ok(());
             }
+        }
+    }
+}
+
+/// The keys of one object read so far, to find a key read twice (a later
+/// value replaces an earlier one, as in `serde_json`'s maps): a list while
+/// the object is small, a hash map (of copies of the keys) when it is wide.
+#[derive(Default)]
+struct Members {
+    small: [u32; INDEXED],
+    count: usize,
+    wide: Option<hashbrown::HashMap<String, u32>>,
+}
+
+impl Members {
+    /// The next entry of `context` is the member `key`: an earlier member
+    /// of that key no longer counts.
+    fn add(&mut self, context: &mut Context, key: &str) {
+        let at = context.entries.len() as u32;
+        let earlier = match &mut self.wide {
+            Some(seen) => seen.insert(key.to_owned(), at),
+            None => {
+                let small = &mut self.small[..self.count];
+                match small.iter().position(|&m| context.key_is(&context.entries[m as usize], key)) {
+                    Some(i) => Some(std::mem::replace(&mut small[i], at)),
+                    None if self.count < INDEXED => {
+                        self.small[self.count] = at;
+                        self.count += 1;
+                        None
+                    }
+                    None => {
+                        let mut seen: hashbrown::HashMap<String, u32> = self
+                            .small
+                            .iter()
+                            .map(|&m| (context.key_of(&context.entries[m as usize]).to_owned(), m))
+                            .collect();
+                        seen.insert(key.to_owned(), at);
+                        self.wide = Some(seen);
+                        None
+                    }
+                }
+            }
+        };
+        if let Some(earlier) = earlier {
+            context.replace(earlier as usize);
         }
     }
 }
@@ -765,6 +843,253 @@ impl<'de> Visitor<'de> for KeySeed<'_> {
     }
     fn visit_str<E>(self, v: &str) -> Result<(), E> {
         self.0.push_str(v);
+        Ok(())
+    }
+}
+
+/// How much JSON a pull read ([`read_context`], [`skip_value`]) may walk:
+/// how many values, counted as a text scan counts them (every opening of a
+/// list or object, and every comma), and how deep lists and objects nest.
+/// Past either, the read stops ([`Unread`]).
+#[derive(Debug, Clone)]
+pub struct Allowance {
+    values: usize,
+    depth: usize,
+}
+
+impl Allowance {
+    /// Room for `values` values (the whole text counts as one) and `depth` levels.
+    pub fn new(values: usize, depth: usize) -> Self {
+        Allowance { values: values.saturating_sub(1), depth }
+    }
+
+    /// One more value, as a comma before it counts it.
+    pub fn count(&mut self) -> Result<(), Unread> {
+        self.values = self.values.checked_sub(1).ok_or(Unread)?;
+        Ok(())
+    }
+
+    /// Into an object or a list that a caller reads itself: it counts as a
+    /// value, and what it holds has one level less.
+    pub fn enter(&mut self) -> Result<(), Unread> {
+        self.depth = self.depth.checked_sub(1).ok_or(Unread)?;
+        self.count()
+    }
+
+    fn open(&mut self, depth: usize) -> Result<(), Unread> {
+        if depth >= self.depth {
+            return Err(Unread);
+        }
+        self.count()
+    }
+}
+
+/// A pull read stopped: the text is not JSON as `serde_json` reads it, or
+/// it is over its [`Allowance`]. The caller reads the text again with
+/// `serde_json` for the precise error; nothing read is lost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+#[error("the JSON text is malformed or over its allowance")]
+pub struct Unread;
+
+impl From<jiter::JiterError> for Unread {
+    fn from(_: jiter::JiterError) -> Self {
+        Unread
+    }
+}
+
+/// Read the next JSON value of `jiter` as a context, straight into it (a
+/// pull parser: no visitors, no JSON tree): `Ok(Ok(None))` for `null`,
+/// `Ok(Err(…))` for a value that is no context, as [`ContextSeed`] reads it.
+pub fn read_context(
+    jiter: &mut jiter::Jiter<'_>,
+    allowance: &mut Allowance,
+) -> Result<Result<Option<Context>, ContextError>, Unread> {
+    let peek = jiter.peek()?;
+    if peek != jiter::Peek::Object {
+        let kind = skip_known(jiter, peek, allowance, 0)?;
+        return Ok(if kind == "null" { Ok(None) } else { Err(ContextError::NotAnObject(kind)) });
+    }
+    let mut c = Context { entries: Vec::with_capacity(12), text: String::with_capacity(320), ..Context::default() };
+    allowance.open(0)?;
+    let mut reader = PullReader { jiter, allowance, context: &mut c };
+    let first = reader.jiter.known_object()?.map(str::to_owned);
+    reader.members(TOP, first, 1)?;
+    Ok(c.finish().map(Some))
+}
+
+/// Walk past the next JSON value of `jiter`, within `allowance`.
+pub fn skip_value(jiter: &mut jiter::Jiter<'_>, allowance: &mut Allowance) -> Result<(), Unread> {
+    let peek = jiter.peek()?;
+    skip_known(jiter, peek, allowance, 0).map(|_| ())
+}
+
+/// Walk past a value whose first byte was `peek`, at `depth`; its kind, as diagnostics name it.
+fn skip_known(
+    jiter: &mut jiter::Jiter<'_>,
+    peek: jiter::Peek,
+    allowance: &mut Allowance,
+    depth: usize,
+) -> Result<&'static str, Unread> {
+    use jiter::Peek;
+    Ok(match peek {
+        Peek::Null => {
+            jiter.known_null()?;
+            "null"
+        }
+        Peek::True | Peek::False => {
+            jiter.known_bool(peek)?;
+            "a boolean"
+        }
+        Peek::String => {
+            jiter.known_str()?;
+            "a string"
+        }
+        Peek::Array => {
+            allowance.open(depth)?;
+            let mut next = jiter.known_array()?;
+            let mut first = true;
+            while let Some(peek) = next {
+                if !std::mem::take(&mut first) {
+                    allowance.count()?;
+                }
+                skip_known(jiter, peek, allowance, depth + 1)?;
+                next = jiter.array_step()?;
+            }
+            "a list"
+        }
+        Peek::Object => {
+            allowance.open(depth)?;
+            let mut key = jiter.known_object()?.is_some();
+            let mut first = true;
+            while key {
+                if !std::mem::take(&mut first) {
+                    allowance.count()?;
+                }
+                skip_value_at(jiter, allowance, depth + 1)?;
+                key = jiter.next_key()?.is_some();
+            }
+            "an object"
+        }
+        number if number.is_num() => {
+            known_number(jiter, number)?;
+            "a number"
+        }
+        _ => return Err(Unread),
+    })
+}
+
+fn skip_value_at(jiter: &mut jiter::Jiter<'_>, allowance: &mut Allowance, depth: usize) -> Result<(), Unread> {
+    let peek = jiter.peek()?;
+    skip_known(jiter, peek, allowance, depth).map(|_| ())
+}
+
+/// A number's text, checked as `serde_json` checks it (`jiter` alone would
+/// take a few texts that `serde_json` refuses, such as `1.` or `01`), and
+/// written as `serde_json` keeps it: an exponent as `e` with its sign (`1E5`
+/// is `1e+5`), so a context reads the same either way.
+fn known_number<'j>(jiter: &'j mut jiter::Jiter<'_>, peek: jiter::Peek) -> Result<std::borrow::Cow<'j, str>, Unread> {
+    let bytes = jiter.known_number_bytes(peek)?;
+    let text = std::str::from_utf8(bytes).map_err(|_| Unread)?;
+    if !is_json_number(text) {
+        return Err(Unread);
+    }
+    Ok(match text.split_once(['e', 'E']) {
+        None => std::borrow::Cow::Borrowed(text),
+        Some((mantissa, exponent)) => {
+            let sign = if exponent.starts_with(['+', '-']) { "" } else { "+" };
+            std::borrow::Cow::Owned(format!("{mantissa}e{sign}{exponent}"))
+        }
+    })
+}
+
+/// Whether `text` is a number by JSON's grammar: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
+fn is_json_number(text: &str) -> bool {
+    let b = text.strip_prefix('-').unwrap_or(text).as_bytes();
+    let digits = |b: &[u8]| b.iter().take_while(|c| c.is_ascii_digit()).count();
+    let int = digits(b);
+    if int == 0 || (int > 1 && b[0] == b'0') {
+        return false;
+    }
+    let mut rest = &b[int..];
+    if let Some(fraction) = rest.strip_prefix(b".") {
+        let n = digits(fraction);
+        if n == 0 {
+            return false;
+        }
+        rest = &fraction[n..];
+    }
+    if let Some(exponent) = rest.strip_prefix(b"e").or_else(|| rest.strip_prefix(b"E")) {
+        let exponent = exponent.strip_prefix(b"+").or_else(|| exponent.strip_prefix(b"-")).unwrap_or(exponent);
+        let n = digits(exponent);
+        if n == 0 {
+            return false;
+        }
+        rest = &exponent[n..];
+    }
+    rest.is_empty()
+}
+
+/// Reads an object's members into a context with a pull parser.
+struct PullReader<'a, 'j> {
+    jiter: &'a mut jiter::Jiter<'j>,
+    allowance: &'a mut Allowance,
+    context: &'a mut Context,
+}
+
+impl PullReader<'_, '_> {
+    /// The members of an object under `parent` at `depth`, its first key read already.
+    fn members(&mut self, parent: u32, first: Option<String>, depth: usize) -> Result<(), Unread> {
+        let Some(first) = first else { return Ok(()) };
+        let mut members = Members::default();
+        members.add(self.context, &first);
+        let begun = self.context.begin(parent, &first);
+        self.member(begun, depth)?;
+        while let Some(key) = self.jiter.next_key()? {
+            self.allowance.count()?;
+            members.add(self.context, key);
+            let begun = self.context.begin(parent, key);
+            self.member(begun, depth)?;
+        }
+        Ok(())
+    }
+
+    /// One member's value, its entry begun.
+    fn member(&mut self, begun: Begun, depth: usize) -> Result<(), Unread> {
+        use jiter::Peek;
+        let peek = self.jiter.peek()?;
+        match peek {
+            Peek::Null => {
+                self.jiter.known_null()?;
+                self.context.end(begun, Leaf::Null);
+            }
+            Peek::True | Peek::False => {
+                let b = self.jiter.known_bool(peek)?;
+                self.context.end(begun, Leaf::Bool(b));
+            }
+            Peek::String => {
+                let s = self.jiter.known_str()?;
+                self.context.end(begun, Leaf::String(s));
+            }
+            Peek::Object => {
+                self.allowance.open(depth)?;
+                let id = self.context.end(begun, Leaf::Object);
+                let first = self.jiter.known_object()?.map(str::to_owned);
+                self.members(id, first, depth + 1)?;
+            }
+            Peek::Array => {
+                // A list is kept whole (ops test it as one value): walked
+                // within the allowance, then read as JSON.
+                let start = self.jiter.current_index();
+                skip_known(self.jiter, peek, self.allowance, depth)?;
+                let items = serde_json::from_slice(self.jiter.slice_to_current(start)).map_err(|_| Unread)?;
+                self.context.end(begun, Leaf::List(items));
+            }
+            number if number.is_num() => {
+                let text = known_number(self.jiter, number)?;
+                self.context.end(begun, Leaf::Number(&text));
+            }
+            _ => return Err(Unread),
+        }
         Ok(())
     }
 }
@@ -855,6 +1180,33 @@ mod tests {
     }
 
     #[test]
+    fn numbers_are_read_as_the_standard_parser_reads_them() {
+        for text in
+            ["0", "-0", "7", "-42", "123456789012345", "-999999999999999", "1234567890123456", "1.5", "1e3", "-2.5e-3"]
+        {
+            let value = number_value(text);
+            assert_eq!(value.to_bits(), text.parse::<f64>().unwrap().to_bits(), "{text}");
+        }
+        assert!(number_value("1e400").is_nan());
+    }
+
+    #[test]
+    fn heads_tell_short_paths_apart() {
+        let paths =
+            ["", "a", "b", "ab", "ba", "plan", "email", "country", "version", "countrx", "company.id", "company.ix"];
+        for a in paths {
+            for b in paths {
+                if a.len() <= 7 || b.len() <= 7 {
+                    assert_eq!(path_head(a) == path_head(b), a == b, "{a} {b}");
+                }
+            }
+        }
+        // Longer paths may share a head; a lookup compares them whole.
+        let c = ctx(json!({"company": {"id": 1, "ix": 2}}));
+        assert_eq!((c.lookup("company.id"), c.lookup("company.ix")), (Some(&json!(1)), Some(&json!(2))));
+    }
+
+    #[test]
     fn same_compares_every_length() {
         let text = "abcdefghijklmnopqrstuvwxyz0123456789";
         for n in 0..text.len() {
@@ -867,6 +1219,106 @@ mod tests {
             }
             assert!(!same(a, &text.as_bytes()[..n + 1]));
         }
+    }
+
+    /// A context read with the pull parser, the whole text (`None`: unread).
+    fn pulled(text: &[u8]) -> Option<Result<Option<Context>, ContextError>> {
+        let mut jiter = jiter::Jiter::new(text);
+        let read = read_context(&mut jiter, &mut Allowance::new(10_000, 64)).ok()?;
+        jiter.finish().ok()?;
+        Some(read)
+    }
+
+    #[test]
+    fn the_pull_reader_reads_what_the_serde_reader_reads() {
+        let digest = |c: &Context| {
+            let mut h = std::hash::DefaultHasher::new();
+            c.hash(&mut h);
+            h.finish()
+        };
+        let texts: &[&[u8]] = &[
+            br#"{"targetingKey": "u1", "company": {"plan": "pro", "seats": 42}, "a.b": 1, "l": [1, {"m": [2]}], "n": null}"#,
+            br#"{"a": {"b": 1}, "k": 1, "a": {"c": 2}, "k": 2, "t": true, "f": false}"#,
+            br#"{"x": 1.0, "y": 10000000000000000000000, "z": -0.5, "e": 1E+2, "m": -0, "q": 2.5e-3, "w": 1e5, "v": 7E-1}"#,
+            r#"{"s": "caf\u00e9 \"q\" \\ \n", "u": "ユーザー", "": {"": 7}, "d": {"b.c": 1, "e": {"f": []}}}"#.as_bytes(),
+            br#"  { "targetingKey" : null }  "#,
+            b"{}",
+            b"null",
+            b"[1, 2]",
+            b"\"text\"",
+            b"5",
+            br#"{"targetingKey": 5}"#,
+            br#"{"targetingKey": {"a": 1}}"#,
+        ];
+        let paths =
+            ["targetingKey", "company.plan", "company.seats", "a.b", "l", "k", "a", "x", "y", "e", "m", "s", "u", "."];
+        for text in texts {
+            let shown = String::from_utf8_lossy(text);
+            let serde = Context::from_json_slice(text);
+            let pull = pulled(text).unwrap_or_else(|| panic!("unread: {shown}"));
+            match (serde, pull) {
+                (Ok(a), Ok(Some(b))) => {
+                    assert_eq!(a, b, "{shown}");
+                    assert_eq!(digest(&a), digest(&b), "{shown}");
+                    for path in paths {
+                        assert_eq!(a.lookup(path), b.lookup(path), "{shown}: {path}");
+                    }
+                }
+                (Err(ContextTextError::Context(ContextError::NotAnObject("null"))), Ok(None)) => {}
+                (Err(ContextTextError::Context(a)), Err(b)) => assert_eq!(a, b, "{shown}"),
+                (a, b) => panic!("{shown}: {a:?} against {b:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn the_pull_reader_leaves_to_serde_what_serde_refuses() {
+        let refused: &[&[u8]] = &[
+            br#"{"n": 01}"#,
+            br#"{"n": 1.}"#,
+            br#"{"n": .5}"#,
+            br#"{"n": -}"#,
+            br#"{"n": 1e}"#,
+            br#"{"n": +1}"#,
+            br#"{"n": NaN}"#,
+            br#"{"n": Infinity}"#,
+            br#"{"n": tru}"#,
+            br#"{"a": 1,}"#,
+            br#"{"a": 1"#,
+            b"{\"a\": \"\xff\"}",
+            br#"{"a": "\ud800"}"#,
+            br#"{"a": 1} x"#,
+            br#"{'a': 1}"#,
+        ];
+        for text in refused {
+            let shown = String::from_utf8_lossy(text);
+            assert!(Context::from_json_slice(text).is_err(), "serde reads {shown}");
+            assert!(pulled(text).is_none_or(|r| r.is_err()), "pulled {shown}");
+        }
+        for number in ["0", "-0", "10", "1.5", "1e5", "1E-5", "-2.25e+10", "0.0"] {
+            assert!(is_json_number(number), "{number}");
+        }
+        for number in ["", "-", "00", "01", "1.", ".1", "1e", "1e+", "+1", "1.e5", "0x1", "1 "] {
+            assert!(!is_json_number(number), "{number}");
+        }
+    }
+
+    #[test]
+    fn the_pull_reader_counts_values_and_depth_as_the_text_scan_does() {
+        let read = |text: &str, values, depth| {
+            let mut jiter = jiter::Jiter::new(text.as_bytes());
+            read_context(&mut jiter, &mut Allowance::new(values, depth)).is_ok()
+        };
+        // Values: the whole text, each opening, each comma.
+        assert!(read(r#"{"a": [1, 2], "b": {}}"#, 6, 64));
+        assert!(!read(r#"{"a": [1, 2], "b": {}}"#, 5, 64));
+        // Depth: three levels of nesting.
+        assert!(read(r#"{"a": {"b": [1]}}"#, 100, 3));
+        assert!(!read(r#"{"a": {"b": [1]}}"#, 100, 2));
+        let mut jiter = jiter::Jiter::new(b"[[1, 2], 3]");
+        assert!(skip_value(&mut jiter, &mut Allowance::new(5, 2)).is_ok());
+        let mut jiter = jiter::Jiter::new(b"[[1, 2], 3]");
+        assert!(skip_value(&mut jiter, &mut Allowance::new(4, 2)).is_err());
     }
 
     #[test]

@@ -423,7 +423,7 @@ impl CompiledFile {
             Cond::None(cs) => !cs.iter().any(|c| self.holds(c, ctx, segments)),
             Cond::Segment(s) => self.segment_holds(*s, ctx, segments),
             Cond::Leaf(leaf) => {
-                let found = ctx.attribute(&leaf.attribute, leaf.attribute_hash);
+                let found = ctx.attribute(&leaf.attribute, leaf.attribute_head);
                 match leaf.kind {
                     LeafKind::Exists => found.is_some(),
                     LeafKind::NotExists => found.is_none(),
@@ -478,7 +478,7 @@ fn pick(r: &RolloutServe, ctx: &Context) -> Option<usize> {
     if let Some(v) = r.certain {
         return Some(v as usize);
     }
-    let b = bucket::bucket_attribute(&r.salt, ctx.attribute(&r.bucket_by, r.bucket_by_hash)?.value)?;
+    let b = bucket::bucket_attribute(&r.salt, ctx.attribute(&r.bucket_by, r.bucket_by_head)?.value)?;
     r.ranges.iter().find(|(end, _)| b < *end).map(|(_, v)| *v as usize)
 }
 

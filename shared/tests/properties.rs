@@ -3,7 +3,8 @@
 //!
 //! - the same file and context always give the same results, also from a
 //!   second, independently loaded copy of the file, and from one compiled
-//!   the sidecar's way (`compile_owned`, freeing the model as it goes);
+//!   the sidecar's way (`compile_owned`, freeing the model as it goes) and
+//!   with the context read the sidecar's way (`read_context`, from the text);
 //! - raising the first variant's weight only adds users to it;
 //! - a user's variant does not depend on other flags or on the rules around
 //!   the rollout that serves it;
@@ -15,6 +16,7 @@
 // `#[test]`s, nor benches.
 #![allow(clippy::unwrap_used)]
 
+use burgee_rules::context::{Allowance, read_context};
 use burgee_rules::{Context, Loaded, load};
 use proptest::prelude::*;
 use proptest::test_runner::RngSeed;
@@ -181,7 +183,11 @@ proptest! {
         let owned = burgee_rules::compile::compile_owned(model, diagnostics).unwrap();
         for json in contexts {
             let ctx = Context::from_json(json.clone()).unwrap();
-            let again = Context::from_json(json).unwrap();
+            // As the sidecar reads a request body: its text, with the pull reader.
+            let text = json.to_string();
+            let mut jiter = jiter::Jiter::new(text.as_bytes());
+            let again = read_context(&mut jiter, &mut Allowance::new(10_000, 64)).unwrap().unwrap().unwrap();
+            prop_assert_eq!(&ctx, &again);
             for env in ENVIRONMENTS {
                 let e1 = first.compiled.environment(env).unwrap();
                 let e2 = second.compiled.environment(env).unwrap();

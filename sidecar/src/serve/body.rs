@@ -5,10 +5,12 @@
 //!   timeout plus [`BODY_TIME`]); otherwise the answer is `408` and the
 //!   connection closes.
 //! - Size: a body over [`BODY_LIMIT`] gets `413`.
-//! - Shape: before anything is built from it, one pass over the bytes counts
-//!   its values and nesting ([`shape`]); more than [`MAX_VALUES`] values or
-//!   deeper than [`MAX_DEPTH`] is a `400`. So a megabyte of `[[[[1]]]]` or
-//!   of `[1,1,1,…]` never becomes a tree of hundreds of megabytes.
+//! - Shape: more than [`MAX_VALUES`] values or deeper than [`MAX_DEPTH`] is
+//!   a `400`, so a megabyte of `[[[[1]]]]` or of `[1,1,1,…]` never becomes
+//!   a tree of hundreds of megabytes. The context is read with a pull
+//!   parser (`jiter`) that counts as it goes and stops at the limits; a body
+//!   it stops on is scanned for its values and nesting ([`shape`]) and then
+//!   read by `serde_json`, for the precise error.
 //! - All requests together: every body in flight holds a reservation from a
 //!   [`Budget`] for what it may cost (its bytes, and the tree built from
 //!   them) until its answer is written; when the budget is spent, requests
@@ -19,6 +21,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use burgee_rules::context::{Allowance, Unread, read_context, skip_value};
 use burgee_rules::{Context, ContextError, ContextSeed};
 use bytes::Bytes;
 use http_body_util::BodyExt;
@@ -160,8 +163,8 @@ const DRAIN_TIME: Duration = Duration::from_secs(5);
 /// A body read and checked, and the budget it holds until dropped.
 #[derive(Debug)]
 pub struct Parsed {
-    /// The JSON text, its shape checked (`None` for an empty or
-    /// all-whitespace body); [`context_of`] reads a context from it.
+    /// The JSON text (`None` for an empty or all-whitespace body);
+    /// [`context_of`] checks its shape and reads a context from it.
     pub text: Option<Vec<u8>>,
     /// Keep this until the answer is built.
     pub reservation: Option<Reservation>,
@@ -178,11 +181,22 @@ pub enum Found {
     Invalid(ContextError),
 }
 
-/// Read the context of an OFREP body's JSON text. An object is read
-/// straight into the context (the other members are skipped unbuilt);
-/// anything else, and any error, the way `serde_json` reads a whole value,
-/// so the answers and their messages are the same either way.
+/// Read the context of an OFREP body's JSON text, within the shape limits.
+/// An object is read straight into the context with a pull parser (the
+/// other members are walked, unbuilt); a body that parser stops on (not an
+/// object, not JSON, over the limits) is checked with [`shape`] and read
+/// the way `serde_json` reads it, so the answers and their messages are the
+/// same either way.
 pub fn context_of(text: &[u8]) -> Result<Found, BodyError> {
+    if let Ok(found) = pulled(text) {
+        return Ok(found);
+    }
+    shape(text)?;
+    read_by_serde(text)
+}
+
+/// [`context_of`] with `serde_json` alone, for a body whose shape is checked.
+fn read_by_serde(text: &[u8]) -> Result<Found, BodyError> {
     if text.trim_ascii_start().first() == Some(&b'{') {
         let mut de = serde_json::Deserializer::from_slice(text);
         if let Ok(found) = OfrepBody.deserialize(&mut de).and_then(|found| de.end().map(|()| found)) {
@@ -202,8 +216,39 @@ pub fn context_of(text: &[u8]) -> Result<Found, BodyError> {
     })
 }
 
-/// An OFREP body read as an object: its `context` (the last one, if the key
-/// is there twice, as a JSON map would keep it).
+/// An OFREP body read with a pull parser: its `context` (the last one, if
+/// the key is there twice, as a JSON map would keep it), every value counted
+/// against the shape limits.
+fn pulled(text: &[u8]) -> Result<Found, Unread> {
+    let mut jiter = jiter::Jiter::new(text);
+    let mut allowance = Allowance::new(MAX_VALUES, MAX_DEPTH);
+    if jiter.peek()? != jiter::Peek::Object {
+        return Err(Unread);
+    }
+    allowance.enter()?;
+    let mut found = Found::Context(Context::new());
+    let mut key = jiter.known_object()?.map(|k| k == "context");
+    let mut first = true;
+    while let Some(is_context) = key {
+        if !std::mem::take(&mut first) {
+            allowance.count()?;
+        }
+        if is_context {
+            found = match read_context(&mut jiter, &mut allowance)? {
+                Ok(context) => Found::Context(context.unwrap_or_default()),
+                Err(e) => Found::Invalid(e),
+            };
+        } else {
+            skip_value(&mut jiter, &mut allowance)?;
+        }
+        key = jiter.next_key()?.map(|k| k == "context");
+    }
+    jiter.finish()?;
+    Ok(found)
+}
+
+/// An OFREP body read as an object by `serde_json`: its `context` (the
+/// last one, if the key is there twice, as a JSON map would keep it).
 struct OfrepBody;
 
 impl<'de> DeserializeSeed<'de> for OfrepBody {
@@ -305,7 +350,6 @@ where
     if kept.iter().all(u8::is_ascii_whitespace) {
         return Ok(Parsed { text: None, reservation });
     }
-    shape(&kept)?;
     Ok(Parsed { text: Some(kept), reservation })
 }
 
@@ -447,6 +491,58 @@ mod tests {
         let Err(BodyError::Syntax(e)) = read(r#"{"context": {"a": 1,}}"#) else { panic!("no syntax error") };
         let whole = serde_json::from_str::<Value>(r#"{"context": {"a": 1,}}"#).unwrap_err();
         assert_eq!(e.to_string(), whole.to_string());
+    }
+
+    #[test]
+    fn the_pull_reader_answers_as_serde_json_does_or_leaves_the_body_to_it() {
+        let deep = |n: usize| format!(r#"{{"context": {{"a": {}1{}}}}}"#, "[".repeat(n), "]".repeat(n));
+        let wide = |n: usize| format!(r#"{{"context": {{"a": [{}]}}}}"#, vec!["1"; n].join(","));
+        let junk_wide = |n: usize| format!(r#"{{"context": {{}}, "x": [{}]}}"#, vec!["1"; n].join(","));
+        let mut bodies: Vec<String> = [
+            r#"{"context": {"targetingKey": "u", "company": {"plan": "pro"}, "n": 1.50, "e": 2E3}}"#,
+            r#"{"flagKey": ["x", {"y": 1}], "context": {"targetingKey": "u"}, "z": null}"#,
+            r#"{"context": {"a": 1}, "context": {"b": 2}}"#,
+            r#"{"cont\u0065xt": {"a": 1}}"#,
+            r#"{"context": null}"#,
+            r#"{"context": [1]}"#,
+            r#"{"context": "x"}"#,
+            r#"{"context": {"targetingKey": 1}}"#,
+            r#"{"context": {"a": 1,}}"#,
+            r#"{"context": {"a": 01}}"#,
+            r#"{"context": {}} trailing"#,
+            r#"{"x": tru, "context": {}}"#,
+            " {} ",
+            "[1]",
+            "7",
+        ]
+        .map(String::from)
+        .into();
+        // Around the limits: depth (the body's object, the context's, then the lists) and values.
+        bodies.extend([deep(MAX_DEPTH - 2), deep(MAX_DEPTH - 1), wide(MAX_VALUES - 3), wide(MAX_VALUES - 2)]);
+        bodies.extend([junk_wide(MAX_VALUES - 4), junk_wide(MAX_VALUES - 3)]);
+        for body in &bodies {
+            let text = body.as_bytes();
+            let serde = shape(text).and_then(|()| read_by_serde(text));
+            let shown = &body[..body.len().min(80)];
+            match pulled(text) {
+                Ok(found) => assert_eq!(format!("{found:?}"), format!("{:?}", serde.unwrap()), "{shown}"),
+                // Left to serde_json: then it is an error, or no object.
+                Err(Unread) => {
+                    assert!(serde.as_ref().is_err() || matches!(serde, Ok(Found::NotAnObject(_))), "{shown}: {serde:?}")
+                }
+            }
+        }
+        // The limits hold in the pull reader exactly where the scan puts them.
+        assert!(pulled(deep(MAX_DEPTH - 2).as_bytes()).is_ok());
+        assert!(pulled(deep(MAX_DEPTH - 1).as_bytes()).is_err());
+        assert!(shape(deep(MAX_DEPTH - 1).as_bytes()).is_err());
+        assert!(pulled(wide(MAX_VALUES - 3).as_bytes()).is_ok());
+        assert!(shape(wide(MAX_VALUES - 3).as_bytes()).is_ok());
+        assert!(pulled(wide(MAX_VALUES - 2).as_bytes()).is_err());
+        assert!(shape(wide(MAX_VALUES - 2).as_bytes()).is_err());
+        assert!(pulled(junk_wide(MAX_VALUES - 4).as_bytes()).is_ok());
+        assert!(pulled(junk_wide(MAX_VALUES - 3).as_bytes()).is_err(), "members other than the context count too");
+        assert!(shape(junk_wide(MAX_VALUES - 3).as_bytes()).is_err());
     }
 
     #[tokio::test]
