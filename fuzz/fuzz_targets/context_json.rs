@@ -29,7 +29,8 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         return; // the sidecar answers with an empty context
     }
     let mut jiter = jiter::Jiter::new(data);
-    let pulled = read_context(&mut jiter, &mut Allowance::new(10_000, 64)).and_then(|r| Ok(jiter.finish().map(|()| r)?));
+    let pulled =
+        read_context(&mut jiter, &mut Allowance::new(10_000, 64)).and_then(|r| Ok(jiter.finish().map(|()| r)?));
     let Ok(body) = serde_json::from_slice::<Value>(data) else {
         assert!(pulled.is_err(), "the pull parser read what serde_json refuses");
         return;

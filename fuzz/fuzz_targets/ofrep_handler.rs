@@ -12,8 +12,8 @@
 
 use std::sync::{Arc, OnceLock};
 
-use burgee_sidecar::reload::store::{Outcome, Store};
 use burgee_sidecar::metrics::Metrics;
+use burgee_sidecar::reload::store::{Outcome, Store};
 use burgee_sidecar::serve::app::App;
 use burgee_sidecar::serve::routes::handle;
 use bytes::Bytes;

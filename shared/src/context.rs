@@ -1221,6 +1221,13 @@ mod tests {
         }
     }
 
+    /// A context's [`Hash`], as a number.
+    fn digest(c: &Context) -> u64 {
+        let mut h = std::hash::DefaultHasher::new();
+        c.hash(&mut h);
+        h.finish()
+    }
+
     /// A context read with the pull parser, the whole text (`None`: unread).
     fn pulled(text: &[u8]) -> Option<Result<Option<Context>, ContextError>> {
         let mut jiter = jiter::Jiter::new(text);
@@ -1231,11 +1238,6 @@ mod tests {
 
     #[test]
     fn the_pull_reader_reads_what_the_serde_reader_reads() {
-        let digest = |c: &Context| {
-            let mut h = std::hash::DefaultHasher::new();
-            c.hash(&mut h);
-            h.finish()
-        };
         let texts: &[&[u8]] = &[
             br#"{"targetingKey": "u1", "company": {"plan": "pro", "seats": 42}, "a.b": 1, "l": [1, {"m": [2]}], "n": null}"#,
             br#"{"a": {"b": 1}, "k": 1, "a": {"c": 2}, "k": 2, "t": true, "f": false}"#,
@@ -1330,11 +1332,6 @@ mod tests {
 
     #[test]
     fn the_same_attributes_hash_the_same() {
-        let digest = |c: &Context| {
-            let mut h = std::hash::DefaultHasher::new();
-            c.hash(&mut h);
-            h.finish()
-        };
         let [a, b] = both(json!({"targetingKey": "u", "c": {"p": 1}}));
         assert_eq!(digest(&a), digest(&b));
         assert_ne!(digest(&a), digest(&ctx(json!({"targetingKey": "u", "c": {"p": 2}}))));
