@@ -3,12 +3,14 @@
 //!
 //! A context is stored ready for lookups: every attribute, nested objects'
 //! members included, is one small entry with its whole dotted path and its
-//! hash, side by side in document order, and the paths and the text of every
-//! string and number lie in one buffer beside them. A lookup scans a few
-//! cache lines and compares paths instead of walking maps, and reading a
-//! request body builds no map and allocates nothing per attribute
-//! ([`Context::from_json_slice`]). Contexts with many entries also get a hash
-//! index.
+//! head (the path's length and first bytes), side by side in document order,
+//! and the paths and the text of every string and number lie in one buffer
+//! beside them. A lookup scans a few cache lines and compares heads instead
+//! of walking maps. Reading a request body builds no map and allocates
+//! nothing per attribute, whether with `serde_json` ([`ContextSeed`],
+//! [`Context::from_json_slice`]) or with the `jiter` pull parser
+//! ([`read_context`], within an [`Allowance`] of values and depth).
+//! Contexts with many entries also get a hash index.
 
 use std::hash::{BuildHasher, Hash, Hasher};
 use std::sync::OnceLock;
