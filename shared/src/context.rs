@@ -111,6 +111,20 @@ enum Kind {
     Object,
 }
 
+impl Kind {
+    /// The kind, as diagnostics name it (as `diagnostic::kind_of` names a JSON value's).
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Null => "null",
+            Kind::False | Kind::True => "a boolean",
+            Kind::Number => "a number",
+            Kind::String => "a string",
+            Kind::List => "a list",
+            Kind::Object => "an object",
+        }
+    }
+}
+
 /// How a lookup may find an entry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Reach {
@@ -137,15 +151,16 @@ enum Leaf<'v> {
 }
 
 impl Leaf<'_> {
-    /// Its kind, as diagnostics name it.
-    fn kind_name(&self) -> &'static str {
+    /// The kind of entry it makes.
+    fn kind(&self) -> Kind {
         match self {
-            Leaf::Null => "null",
-            Leaf::Bool(_) => "a boolean",
-            Leaf::Number(_) => "a number",
-            Leaf::String(_) => "a string",
-            Leaf::List(_) => "a list",
-            Leaf::Object => "an object",
+            Leaf::Null => Kind::Null,
+            Leaf::Bool(false) => Kind::False,
+            Leaf::Bool(true) => Kind::True,
+            Leaf::Number(_) => Kind::Number,
+            Leaf::String(_) => Kind::String,
+            Leaf::List(_) => Kind::List,
+            Leaf::Object => Kind::Object,
         }
     }
 }
@@ -310,11 +325,13 @@ impl Context {
     /// flat contexts (as from query strings) work too.
     pub fn lookup(&self, path: &str) -> Option<&Value> {
         let found = self.found(path, path_head(path))?;
-        if self.entries[found].kind == Kind::Null {
-            return None;
-        }
+        (self.entries[found].kind != Kind::Null).then(|| self.value_of(found))
+    }
+
+    /// Entry `i`'s value as JSON, made once.
+    fn value_of(&self, i: usize) -> &Value {
         let values = self.values.get_or_init(|| (0..self.entries.len()).map(|_| OnceLock::new()).collect());
-        Some(values[found].get_or_init(|| self.json(found)))
+        values[i].get_or_init(|| self.json(i))
     }
 
     /// The attribute at `path`, whose [`path_head`] is `head` (worked out
@@ -330,7 +347,7 @@ impl Context {
             Kind::Number => AttributeValue::Number(e.number, self.span(e.value)),
             Kind::String => AttributeValue::String(self.span(e.value)),
             Kind::List => AttributeValue::Other(&self.rare.as_ref()?.lists[e.value.start as usize]),
-            Kind::Object => AttributeValue::Other(self.lookup(path)?),
+            Kind::Object => AttributeValue::Other(self.value_of(found)),
         };
         Some(Attribute { value, kept: Some((self, found)) })
     }
@@ -363,10 +380,6 @@ impl Context {
     /// Whether entry `e` is at `path` and found by `reach`.
     fn is(&self, e: &Entry, path: &str, reach: Reach) -> bool {
         e.reach == reach && same(self.bytes(e.path), path.as_bytes())
-    }
-
-    fn find(&self, path: &str, reach: Reach) -> Option<usize> {
-        self.entries.iter().position(|e| self.is(e, path, reach))
     }
 
     fn bytes(&self, s: Span) -> &[u8] {
@@ -445,27 +458,20 @@ impl Context {
             self.text.push_str(t);
             Span { start, end: self.text.len() as u32 }
         };
-        let kind = match leaf {
-            Leaf::Null => Kind::Null,
-            Leaf::Bool(false) => Kind::False,
-            Leaf::Bool(true) => Kind::True,
+        let kind = leaf.kind();
+        match leaf {
+            Leaf::Null | Leaf::Bool(_) | Leaf::Object => {}
             Leaf::Number(t) => {
                 number = number_value(t);
                 value = text(t);
-                Kind::Number
             }
-            Leaf::String(s) => {
-                value = text(s);
-                Kind::String
-            }
+            Leaf::String(s) => value = text(s),
             Leaf::List(items) => {
                 let lists = &mut self.rare.get_or_insert_default().lists;
                 value.start = lists.len() as u32;
                 lists.push(Value::Array(items));
-                Kind::List
             }
-            Leaf::Object => Kind::Object,
-        };
+        }
         self.entries.push(Entry { head, number, path, key_start, parent, value, reach, kind });
         (self.entries.len() - 1) as u32
     }
@@ -529,7 +535,7 @@ impl Context {
             rare.index = None;
             rare.hashes.clear();
         }
-        self.targeting = self.find(TARGETING_KEY, Reach::Walk).map(|i| i as u32);
+        self.targeting = self.found(TARGETING_KEY, path_head(TARGETING_KEY)).map(|i| i as u32);
         if self.entries.len() <= INDEXED {
             return;
         }
@@ -550,7 +556,7 @@ impl Context {
         self.reindex();
         match self.targeting.map(|i| (i as usize, self.entries[i as usize].kind)) {
             None | Some((_, Kind::String | Kind::Null)) => Ok(self),
-            Some((i, _)) => Err(ContextError::TargetingKeyNotString(crate::diagnostic::kind_of(&self.json(i)))),
+            Some((_, kind)) => Err(ContextError::TargetingKeyNotString(kind.name())),
         }
     }
 }
@@ -702,7 +708,7 @@ impl<'de> DeserializeSeed<'de> for ValueSeed<'_, '_> {
 
 impl ValueSeed<'_, '_> {
     fn leaf(self, leaf: Leaf<'_>) -> Shape {
-        let kind = leaf.kind_name();
+        let kind = leaf.kind().name();
         if let Some(key) = self.key {
             self.context.push(self.parent, key, leaf);
         }
@@ -908,43 +914,45 @@ pub fn read_context(
 ) -> Result<Result<Option<Context>, ContextError>, Unread> {
     let peek = jiter.peek()?;
     if peek != jiter::Peek::Object {
-        let kind = skip_known(jiter, peek, allowance, 0)?;
-        return Ok(if kind == "null" { Ok(None) } else { Err(ContextError::NotAnObject(kind)) });
+        return Ok(match skip_known(jiter, peek, allowance, 0)? {
+            Kind::Null => Ok(None),
+            kind => Err(ContextError::NotAnObject(kind.name())),
+        });
     }
     let mut c = Context { entries: Vec::with_capacity(12), text: String::with_capacity(320), ..Context::default() };
     allowance.open(0)?;
-    let mut reader = PullReader { jiter, allowance, context: &mut c };
-    let first = reader.jiter.known_object()?.map(str::to_owned);
-    reader.members(TOP, first, 1)?;
+    PullReader { jiter, allowance, context: &mut c }.members(TOP, 1)?;
     Ok(c.finish().map(Some))
 }
 
 /// Walk past the next JSON value of `jiter`, within `allowance`.
 pub fn skip_value(jiter: &mut jiter::Jiter<'_>, allowance: &mut Allowance) -> Result<(), Unread> {
-    let peek = jiter.peek()?;
-    skip_known(jiter, peek, allowance, 0).map(|_| ())
+    skip_value_at(jiter, allowance, 0)
 }
 
-/// Walk past a value whose first byte was `peek`, at `depth`; its kind, as diagnostics name it.
+/// Walk past a value whose first byte was `peek`, at `depth`; its kind.
 fn skip_known(
     jiter: &mut jiter::Jiter<'_>,
     peek: jiter::Peek,
     allowance: &mut Allowance,
     depth: usize,
-) -> Result<&'static str, Unread> {
+) -> Result<Kind, Unread> {
     use jiter::Peek;
     Ok(match peek {
         Peek::Null => {
             jiter.known_null()?;
-            "null"
+            Kind::Null
         }
         Peek::True | Peek::False => {
-            jiter.known_bool(peek)?;
-            "a boolean"
+            if jiter.known_bool(peek)? {
+                Kind::True
+            } else {
+                Kind::False
+            }
         }
         Peek::String => {
             jiter.known_str()?;
-            "a string"
+            Kind::String
         }
         Peek::Array => {
             allowance.open(depth)?;
@@ -957,7 +965,7 @@ fn skip_known(
                 skip_known(jiter, peek, allowance, depth + 1)?;
                 next = jiter.array_step()?;
             }
-            "a list"
+            Kind::List
         }
         Peek::Object => {
             allowance.open(depth)?;
@@ -970,11 +978,11 @@ fn skip_known(
                 skip_value_at(jiter, allowance, depth + 1)?;
                 key = jiter.next_key()?.is_some();
             }
-            "an object"
+            Kind::Object
         }
         number if number.is_num() => {
             known_number(jiter, number)?;
-            "a number"
+            Kind::Number
         }
         _ => return Err(Unread),
     })
@@ -1039,18 +1047,21 @@ struct PullReader<'a, 'j> {
 }
 
 impl PullReader<'_, '_> {
-    /// The members of an object under `parent` at `depth`, its first key read already.
-    fn members(&mut self, parent: u32, first: Option<String>, depth: usize) -> Result<(), Unread> {
-        let Some(first) = first else { return Ok(()) };
+    /// The members of an object under `parent` at `depth`, its `{` next.
+    /// Each key is written into the context before its value is read, so
+    /// it is never copied on its own.
+    fn members(&mut self, parent: u32, depth: usize) -> Result<(), Unread> {
         let mut members = Members::default();
-        members.add(self.context, &first);
-        let begun = self.context.begin(parent, &first);
-        self.member(begun, depth)?;
-        while let Some(key) = self.jiter.next_key()? {
-            self.allowance.count()?;
-            members.add(self.context, key);
-            let begun = self.context.begin(parent, key);
+        let mut key = self.jiter.known_object()?;
+        let mut first = true;
+        while let Some(k) = key {
+            if !std::mem::take(&mut first) {
+                self.allowance.count()?;
+            }
+            members.add(self.context, k);
+            let begun = self.context.begin(parent, k);
             self.member(begun, depth)?;
+            key = self.jiter.next_key()?;
         }
         Ok(())
     }
@@ -1075,8 +1086,7 @@ impl PullReader<'_, '_> {
             Peek::Object => {
                 self.allowance.open(depth)?;
                 let id = self.context.end(begun, Leaf::Object);
-                let first = self.jiter.known_object()?.map(str::to_owned);
-                self.members(id, first, depth + 1)?;
+                self.members(id, depth + 1)?;
             }
             Peek::Array => {
                 // A list is kept whole (ops test it as one value): walked

@@ -123,9 +123,14 @@ impl ValueSet {
         strings.sort_unstable();
         strings.dedup();
         let strings = if strings.len() <= FEW {
-            let short = strings.iter().filter_map(|s| short_key(s.as_bytes())).collect();
-            let long = strings.into_iter().filter(|s| short_key(s.as_bytes()).is_none()).collect();
-            Strings::Few { short, long }
+            let (mut short, mut long) = (Vec::new(), Vec::new());
+            for s in strings {
+                match short_key(s.as_bytes()) {
+                    Some(key) => short.push(key),
+                    None => long.push(s),
+                }
+            }
+            Strings::Few { short: short.into(), long: long.into() }
         } else {
             Strings::Many(strings.into_iter().collect())
         };

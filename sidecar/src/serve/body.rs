@@ -22,11 +22,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use burgee_rules::context::{Allowance, Unread, read_context, skip_value};
-use burgee_rules::{Context, ContextError, ContextSeed};
+use burgee_rules::{Context, ContextError};
 use bytes::Bytes;
 use http_body_util::BodyExt;
 use hyper::body::Body;
-use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
 use serde_json::Value;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
@@ -195,14 +194,9 @@ pub fn context_of(text: &[u8]) -> Result<Found, BodyError> {
     read_by_serde(text)
 }
 
-/// [`context_of`] with `serde_json` alone, for a body whose shape is checked.
+/// [`context_of`] with `serde_json` alone, for a body whose shape is checked
+/// (the pull parser stopped on it: this says why, in `serde_json`'s words).
 fn read_by_serde(text: &[u8]) -> Result<Found, BodyError> {
-    if text.trim_ascii_start().first() == Some(&b'{') {
-        let mut de = serde_json::Deserializer::from_slice(text);
-        if let Ok(found) = OfrepBody.deserialize(&mut de).and_then(|found| de.end().map(|()| found)) {
-            return Ok(found);
-        }
-    }
     let value: Value = serde_json::from_slice(text).map_err(BodyError::Syntax)?;
     Ok(match value {
         Value::Object(mut body) => match body.remove("context") {
@@ -245,58 +239,6 @@ fn pulled(text: &[u8]) -> Result<Found, Unread> {
     }
     jiter.finish()?;
     Ok(found)
-}
-
-/// An OFREP body read as an object by `serde_json`: its `context` (the
-/// last one, if the key is there twice, as a JSON map would keep it).
-struct OfrepBody;
-
-impl<'de> DeserializeSeed<'de> for OfrepBody {
-    type Value = Found;
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Found, D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for OfrepBody {
-    type Value = Found;
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("an OFREP request body")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Found, A::Error> {
-        let mut found = Found::Context(Context::new());
-        while let Some(is_context) = map.next_key_seed(IsContext)? {
-            if !is_context {
-                map.next_value::<de::IgnoredAny>()?;
-                continue;
-            }
-            found = match map.next_value_seed(ContextSeed)? {
-                Ok(context) => Found::Context(context.unwrap_or_default()),
-                Err(e) => Found::Invalid(e),
-            };
-        }
-        Ok(found)
-    }
-}
-
-/// Whether a key is `context`.
-struct IsContext;
-
-impl<'de> DeserializeSeed<'de> for IsContext {
-    type Value = bool;
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
-        d.deserialize_str(self)
-    }
-}
-
-impl<'de> Visitor<'de> for IsContext {
-    type Value = bool;
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a key")
-    }
-    fn visit_str<E>(self, v: &str) -> Result<bool, E> {
-        Ok(v == "context")
-    }
 }
 
 /// How a request announced its body.
