@@ -95,8 +95,23 @@ fn settled_preview(h: &mut Harness<'_, BurgeeApp>) -> Distribution {
     h.state().preview.result().unwrap().distribution.clone()
 }
 
+/// Step the UI until a node named `label` is there, for at most 10 s: with
+/// the whole suite running on two cores, the preview's work in the
+/// background can hold a field that was just added back for a few frames.
+/// The caller's `get_by_label` still fails when it never comes.
+fn until_there(h: &mut Harness<'_, BurgeeApp>, label: &str) {
+    for _ in 0..200 {
+        if h.query_by_label(label).is_some() {
+            return;
+        }
+        h.state_mut().preview.wait(Duration::from_millis(50));
+        h.run();
+    }
+}
+
 /// Type `text` into the field named `label` (focused first), then press Enter.
 fn type_and_enter(h: &mut Harness<'_, BurgeeApp>, label: &str, text: &str) {
+    until_there(h, label);
     h.get_by_label(label).focus();
     h.run();
     h.get_by_label(label).type_text(text);
@@ -107,6 +122,7 @@ fn type_and_enter(h: &mut Harness<'_, BurgeeApp>, label: &str, text: &str) {
 
 /// Replace the text of the field named `label` with `text` (select all, type), no Enter.
 fn retype(h: &mut Harness<'_, BurgeeApp>, label: &str, text: &str) {
+    until_there(h, label);
     h.get_by_label(label).focus();
     h.run();
     h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
