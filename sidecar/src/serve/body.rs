@@ -187,12 +187,24 @@ pub enum Found {
 /// the way `serde_json` reads it, so the answers and their messages are the
 /// same either way.
 pub fn context_of(text: &[u8]) -> Result<Found, BodyError> {
+    // The pull parser builds as it counts: a large body is scanned first, so
+    // one over the limits builds nothing (a context is a few hundred bytes).
+    let scanned = text.len() > SCAN_FIRST;
+    if scanned {
+        shape(text)?;
+    }
     if let Ok(found) = pulled(text) {
         return Ok(found);
     }
-    shape(text)?;
+    if !scanned {
+        shape(text)?;
+    }
     read_by_serde(text)
 }
+
+/// Bodies larger than this are scanned for their shape before the pull
+/// parser reads them.
+const SCAN_FIRST: usize = 16 * 1024;
 
 /// [`context_of`] with `serde_json` alone, for a body whose shape is checked
 /// (the pull parser stopped on it: this says why, in `serde_json`'s words).
