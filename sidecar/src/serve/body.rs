@@ -9,8 +9,9 @@
 //!   a `400`, so a megabyte of `[[[[1]]]]` or of `[1,1,1,…]` never becomes
 //!   a tree of hundreds of megabytes. The context is read with a pull
 //!   parser (`jiter`) that counts as it goes and stops at the limits; a body
-//!   it stops on is scanned for its values and nesting ([`shape`]) and then
-//!   read by `serde_json`, for the precise error.
+//!   it stops on, and any body over 16 KiB before it is read, is scanned
+//!   for its values and nesting ([`shape`]); a body the parser stops on is
+//!   then read by `serde_json`, for the precise error.
 //! - All requests together: every body in flight holds a reservation from a
 //!   [`Budget`] for what it may cost (its bytes, and the tree built from
 //!   them) until its answer is written; when the budget is spent, requests
